@@ -1,0 +1,12 @@
+"""From-scratch models in NumPy: forward, loss and a hand-written backward pass.
+
+Parameters carry torch's names and (out, in) layout, so a state dict moves between engines as is.
+This package never imports torch.
+"""
+
+from .checks import InputError
+from .linear import LinearClassifier
+from .mlp import MLP
+from .state import StateDictError, load_safetensors, save_safetensors
+
+__all__ = ["MLP", "InputError", "LinearClassifier", "StateDictError", "load_safetensors", "save_safetensors"]

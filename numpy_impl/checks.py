@@ -1,0 +1,86 @@
+"""Input checks shared by both engines, so bad input fails with the same sentence in NumPy and
+torch, before any arithmetic. They read only shapes, dtypes and a few reductions, which NumPy
+arrays and torch tensors both offer."""
+
+import numpy as np
+
+
+class InputError(ValueError):
+    """Bad input to a model, a loader or a converter; the message names the problem."""
+
+
+def check_classifier_batch(batch, n_features, n_classes):
+    """Validate ``(x, y)``: x float (N, n_features), y integer class ids (N,) in [0, n_classes)."""
+    x, y = unpack(batch, ("x", "y"))
+    check_features(x, n_features)
+    check_labels(y, len(x), n_classes)
+    return x, y
+
+
+def as_arrays(batch):
+    """A NumPy model's view of a batch: every element as an ndarray (torch CPU tensors too)."""
+    if isinstance(batch, (tuple, list)):
+        return tuple(np.asarray(a.detach().cpu() if hasattr(a, "detach") else a) for a in batch)
+    return batch
+
+
+def unpack(batch, names):
+    if not isinstance(batch, (tuple, list)) or len(batch) != len(names):
+        raise InputError(f"a batch is a tuple ({', '.join(names)}); got {_describe(batch)}")
+    return tuple(batch)
+
+
+def check_features(x, n_features, name="x"):
+    if x.ndim != 2:
+        raise InputError(f"{name} must be 2-D (N, {n_features}); got shape {tuple(x.shape)}")
+    if x.shape[0] == 0:
+        raise InputError(f"{name} is an empty batch (0 rows); a loss needs at least one example")
+    if x.shape[1] != n_features:
+        raise InputError(f"{name} has {x.shape[1]} features per row; the model expects {n_features}")
+    if not _is_float(x):
+        raise InputError(f"{name} must hold floats; got dtype {x.dtype}")
+    check_finite(x, name)
+
+
+def check_labels(y, n_rows, n_classes, name="y"):
+    if y.ndim != 1 or y.shape[0] != n_rows:
+        raise InputError(f"{name} must have shape ({n_rows},), one class id per row; got {tuple(y.shape)}")
+    if not _is_int(y):
+        raise InputError(f"{name} must hold integer class ids; got dtype {y.dtype} (cast labels to int)")
+    low, high = int(y.min()), int(y.max())
+    if low < 0 or high >= n_classes:
+        raise InputError(
+            f"{name} has labels in [{low}, {high}]; the model has {n_classes} classes (ids 0..{n_classes - 1})"
+        )
+
+
+def check_finite(a, name):
+    finite = np.isfinite(a) if isinstance(a, np.ndarray) else a.isfinite()
+    if not bool(finite.all()):
+        bad = int((~finite).sum())
+        raise InputError(f"{name} has {bad} NaN/inf value(s); the first is at index {_first_false(finite)}")
+
+
+def _first_false(finite):
+    flat = np.asarray(finite.cpu() if hasattr(finite, "cpu") else finite).ravel()
+    return tuple(int(i) for i in np.unravel_index(int(np.argmin(flat)), tuple(finite.shape)))
+
+
+def _is_float(a):
+    return a.dtype.is_floating_point if hasattr(a.dtype, "is_floating_point") else a.dtype.kind == "f"
+
+
+def _is_int(a):
+    if hasattr(a.dtype, "is_floating_point"):  # torch
+        return not a.dtype.is_floating_point and not a.dtype.is_complex and a.dtype != _torch_bool(a)
+    return a.dtype.kind in "iu"
+
+
+def _torch_bool(a):
+    return (a[:0] > 0).dtype
+
+
+def _describe(obj):
+    if hasattr(obj, "shape"):
+        return f"{type(obj).__name__} of shape {tuple(obj.shape)}"
+    return type(obj).__name__

@@ -1,0 +1,58 @@
+"""Datasets as plain arrays that both engines consume: x float64 (N, D), y int64 (N,)."""
+
+from pathlib import Path
+
+import numpy as np
+
+from .idx import load_idx_directory
+
+
+def load_digits():
+    """scikit-learn's bundled 8x8 digits (1,797 images), pixels scaled from [0, 16] to [0, 1]."""
+    from sklearn.datasets import load_digits as sklearn_digits
+
+    digits = sklearn_digits()
+    return digits.data / 16.0, digits.target.astype(np.int64)
+
+
+def load_mnist_idx(directory):
+    """MNIST from a directory of IDX files (``../shared/data/mnist`` holds the 10,000 test images)."""
+    return load_idx_directory(directory)
+
+
+def fetch_mnist(cache_dir=None):
+    """Full MNIST (70,000 images) through scikit-learn's ``fetch_openml``, cached in ``cache_dir``."""
+    from sklearn.datasets import fetch_openml
+
+    cache_dir = Path(cache_dir).expanduser() if cache_dir else None
+    try:
+        bunch = fetch_openml("mnist_784", version=1, data_home=cache_dir, as_frame=False, parser="liac-arff")
+    except OSError as err:  # URLError and friends: offline and not in the cache
+        raise ConnectionError(
+            f"could not download mnist_784 from OpenML and it is not cached in {cache_dir or '~/scikit_learn_data'}: {err}"
+        ) from err
+    return np.asarray(bunch.data, dtype=np.float64) / 255.0, bunch.target.astype(np.int64)
+
+
+def make_xor():
+    """The four XOR points (00->0, 01->1, 10->1, 11->0)."""
+    x = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    return x, np.array([0, 1, 1, 0], dtype=np.int64)
+
+
+def shuffle_split(x, y, *, test_fraction=0.2, seed=42):
+    """Shuffle with ``default_rng(seed)`` and cut: the first (1 - test_fraction) train, the rest test."""
+    if len(x) != len(y):
+        raise ValueError(f"x has {len(x)} rows but y has {len(y)}")
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"test_fraction must be in (0, 1); got {test_fraction}")
+    order = np.random.default_rng(seed).permutation(len(x))
+    n_train = len(x) - int(round(len(x) * test_fraction))
+    train, test = order[:n_train], order[n_train:]
+    return (x[train], y[train]), (x[test], y[test])
+
+
+def batches(n, batch_size, rng=None):
+    """Index arrays of consecutive mini-batches over ``n`` rows, shuffled when ``rng`` is given."""
+    order = rng.permutation(n) if rng is not None else np.arange(n)
+    return [order[i : i + batch_size] for i in range(0, n, batch_size)]

@@ -1,0 +1,35 @@
+"""Linear softmax classifier: logits = x @ weight.T + bias, mean softmax cross-entropy.
+With ``n_classes=1`` it is logistic regression (one sigmoid output, binary cross-entropy)."""
+
+import numpy as np
+
+from . import init, ops
+from .checks import as_arrays, check_classifier_batch
+from .model import Model
+
+
+class LinearClassifier(Model):
+    def __init__(self, n_features, n_classes, *, seed=0, dtype=np.float32):
+        self.n_features, self.n_classes = n_features, n_classes
+        rng = np.random.default_rng(seed)
+        super().__init__(
+            {
+                "weight": init.normal(rng, (n_classes, n_features), 0.01, dtype),  # (C, D)
+                "bias": init.zeros((n_classes,), dtype),  # (C,)
+            },
+            dtype,
+        )
+
+    def logits(self, x):
+        x = np.asarray(x, dtype=self.dtype)
+        return ops.linear(x, self._params["weight"], self._params["bias"])[0]
+
+    def loss_and_grads(self, batch):
+        x, y = check_classifier_batch(as_arrays(batch), self.n_features, max(self.n_classes, 2))
+        x = np.asarray(x, dtype=self.dtype)
+        logits, linear_backward = ops.linear(x, self._params["weight"], self._params["bias"])  # (N, C)
+        loss, loss_backward = ops.classification_loss(logits, y)
+
+        (dlogits,) = loss_backward()
+        _, dweight, dbias = linear_backward(dlogits)
+        return float(loss), {"weight": dweight, "bias": dbias}
