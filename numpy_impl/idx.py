@@ -22,7 +22,9 @@ def read_idx(path):
         with opener(path, "rb") as f:
             raw = f.read()
     except (OSError, EOFError) as err:  # gzip raises these for a truncated or non-gzip file
-        raise InputError(f"{path} is not a readable {'gzip ' if opener is gzip.open else ''}file: {err}") from err
+        raise InputError(
+            f"{path} is not a readable {'gzip ' if opener is gzip.open else ''}file: {err}"
+        ) from err
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _TYPES:
         raise InputError(f"{path} is not an IDX file: bad magic number {raw[:4].hex() or '(empty)'}")
     dtype, ndim = np.dtype(_TYPES[raw[2]]), raw[3]

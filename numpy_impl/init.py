@@ -26,5 +26,3 @@ def uniform(rng, shape, bound, dtype):
 
 def zeros(shape, dtype):
     return np.zeros(shape, dtype=dtype)
-
-

@@ -39,4 +39,7 @@ def load_state_dict(path):
 def _as_numpy(state_dict):
     if not hasattr(state_dict, "items"):
         raise StateDictError(f"a state dict maps names to arrays; got {type(state_dict).__name__}")
-    return {k: v.detach().cpu().numpy() if isinstance(v, torch.Tensor) else np.asarray(v) for k, v in state_dict.items()}
+    return {
+        k: v.detach().cpu().numpy() if isinstance(v, torch.Tensor) else np.asarray(v)
+        for k, v in state_dict.items()
+    }

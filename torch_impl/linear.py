@@ -18,7 +18,9 @@ class LinearClassifier(nn.Module):
         self.n_features, self.n_classes = n_features, n_classes
         self.weight = empty_parameter((n_classes, n_features), dtype)  # (C, D)
         self.bias = empty_parameter((n_classes,), dtype)  # (C,)
-        copy_numpy_parameters(self, numpy_impl.LinearClassifier(n_features, n_classes, seed=seed, dtype=dtype))
+        copy_numpy_parameters(
+            self, numpy_impl.LinearClassifier(n_features, n_classes, seed=seed, dtype=dtype)
+        )
 
     def logits(self, x):
         return F.linear(x, self.weight, self.bias)

@@ -13,7 +13,9 @@ from .tensors import as_tensors
 
 def mlp_layers(sizes, dtype):
     """``nn.Linear`` layers for consecutive ``sizes`` (values to be copied in from NumPy)."""
-    return nn.ModuleList(linear_layer(n_in, n_out, dtype) for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True))
+    return nn.ModuleList(
+        linear_layer(n_in, n_out, dtype) for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True)
+    )
 
 
 def stack_forward(layers, x, activation):
@@ -29,7 +31,9 @@ def stack_forward(layers, x, activation):
 class MLP(nn.Module):
     def __init__(self, sizes, activation="relu", *, seed=0, dtype=np.float32):
         super().__init__()
-        reference = numpy_impl.MLP(sizes, activation, seed=seed, dtype=dtype)  # validates sizes and activation
+        reference = numpy_impl.MLP(
+            sizes, activation, seed=seed, dtype=dtype
+        )  # validates sizes and activation
         self.sizes, self.activation = reference.sizes, activation
         self.layers = mlp_layers(self.sizes, dtype)
         copy_numpy_parameters(self, reference)
