@@ -48,10 +48,16 @@ def save_safetensors(state_dict, path, metadata=None):
     os.close(fd)
     try:
         save_file(arrays, tmp, metadata=metadata)
+        _fsync(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _fsync(path):
+    with open(path, "rb") as f:
+        os.fsync(f.fileno())
 
 
 def load_safetensors(path):
