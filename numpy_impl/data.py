@@ -1,5 +1,6 @@
 """Datasets as plain arrays that both engines consume: x float64 (N, D), y int64 (N,)."""
 
+import socket
 from pathlib import Path
 
 import numpy as np
@@ -20,17 +21,25 @@ def load_mnist_idx(directory):
     return load_idx_directory(directory)
 
 
-def fetch_mnist(cache_dir=None):
-    """Full MNIST (70,000 images) through scikit-learn's ``fetch_openml``, cached in ``cache_dir``."""
+def fetch_mnist(cache_dir=None, *, timeout=60.0):
+    """Full MNIST (70,000 images) through scikit-learn's ``fetch_openml``, cached in ``cache_dir``.
+
+    ``timeout`` bounds each network read: scikit-learn's own ``urlopen`` has none and would wait
+    forever on a network that drops packets.
+    """
     from sklearn.datasets import fetch_openml
 
     cache_dir = Path(cache_dir).expanduser() if cache_dir else None
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(timeout)
     try:
         bunch = fetch_openml("mnist_784", version=1, data_home=cache_dir, as_frame=False, parser="liac-arff")
     except OSError as err:  # URLError and friends: offline and not in the cache
         raise ConnectionError(
             f"could not download mnist_784 from OpenML and it is not cached in {cache_dir or '~/scikit_learn_data'}: {err}"
         ) from err
+    finally:
+        socket.setdefaulttimeout(previous)
     return np.asarray(bunch.data, dtype=np.float64) / 255.0, bunch.target.astype(np.int64)
 
 

@@ -1,0 +1,131 @@
+"""The main job end to end: the table, the plots, the parity figures, the entry points, bad input,
+and the MNIST acceptance figures (accuracy and 30-epoch float64 weight parity)."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from torch_impl.main_job.cli import available_sections, main
+
+ROOT = Path(__file__).resolve().parents[1]
+MNIST_DIR = Path(__file__).parents[1].parent / "shared/data/mnist"
+THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+ROW = re.compile(r"^(linear|mlp)\s+(numpy|torch)\s+([\d.]+)%\s+([\d.]+)%\s+([\d.]+)$", re.MULTILINE)
+
+
+def accuracy_rows(stdout):
+    return {
+        (m, e): (float(train), float(test), float(loss)) for m, e, train, test, loss in ROW.findall(stdout)
+    }
+
+
+def assert_png(path):
+    data = Path(path).read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000, path
+
+
+def test_classifiers_on_digits_print_the_table_plots_and_tiny_parity_figures(tmp_path, capsys):
+    assert main(["--only", "classifiers", "--epochs", "3", "--out", str(tmp_path), "--progress", "off"]) == 0
+    out = capsys.readouterr().out
+    rows = accuracy_rows(out)
+    assert set(rows) == {(m, e) for m in ("linear", "mlp") for e in ("numpy", "torch")}, out
+    for model in ("linear", "mlp"):
+        assert rows[model, "numpy"] == rows[model, "torch"]  # same to the printed digits
+        assert rows[model, "numpy"][1] > 80  # test accuracy after 3 epochs on digits
+    assert "max |loss diff|" in out and "max |weight diff|" in out
+
+    summary = json.loads((tmp_path / "summary.json").read_text())["classifiers"]
+    assert summary["settings"] == {"lr": 0.1, "batch_size": 64, "epochs": 3, "seed": 0}
+    assert summary["dtype"] == "float64" and summary["data"].startswith("digits")
+    for parity in summary["parity"]:
+        assert parity["steps"] == 3 * 23  # ceil(1438 / 64) batches per epoch
+        assert parity["max_loss_diff"] <= 1e-12 and parity["max_weight_diff"] <= 1e-12, parity
+        assert parity["test_predictions_differing"] == 0
+    assert len(summary["files"]) == 2
+    for path in summary["files"]:
+        assert Path(path).parent == tmp_path / "classifiers"
+        assert_png(path)
+
+
+def test_the_entry_point_runs_with_one_progress_line_per_epoch_off_a_terminal(tmp_path):
+    command = [sys.executable, "-m", "scripts.main", "--only", "classifiers", "--epochs", "2", "--seed", "3"]
+    command += ["--dtype", "float32", "--out", str(tmp_path)]
+    result = subprocess.run(
+        command, cwd=ROOT, env=os.environ | THREADS, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(accuracy_rows(result.stdout)) == 4, result.stdout
+    assert "float32, seed 3, 2 epochs" in result.stdout
+    assert "\r" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if " epoch " in line]
+    assert len(lines) == 2 * 2 * 2  # epochs x models x engines
+    assert lines[0].startswith("linear numpy epoch 1/2  loss ") and "test_accuracy" in lines[0]
+    summary = json.loads((tmp_path / "summary.json").read_text())["classifiers"]
+    for parity in summary["parity"]:  # float32: rounding differences grow, but stay small
+        assert parity["max_loss_diff"] <= 1e-4 and parity["max_weight_diff"] <= 1e-4, parity
+
+
+def test_the_console_script_is_installed():
+    script = Path(sys.executable).parent / "paritynets"
+    if not script.exists():
+        pytest.skip("the project is not pip-installed in this interpreter's environment")
+    result = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "--mnist DIR" in result.stdout
+
+
+def test_quick_run_of_every_available_section(tmp_path, capsys):
+    sections = available_sections()
+    assert sections[0] == "classifiers"
+    assert main(["--quick", "--out", str(tmp_path), "--progress", "off"]) == 0
+    out = capsys.readouterr().out
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    for section in sections:
+        assert f"== {section} (" in out
+        assert section in summary
+    assert summary["classifiers"]["settings"]["epochs"] == 2
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--mnist", "/nonexistent/mnist"], "--mnist: no directory at /nonexistent/mnist"),
+        (["--only", "classifiers,bogus"], "unknown section 'bogus'"),
+        (["--epochs", "0"], "--epochs must be at least 1"),
+        (["--dtype", "float16"], "invalid choice: 'float16'"),
+    ],
+)
+def test_bad_options_are_refused_with_a_clear_message(argv, message, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_corrupt_mnist_directory_is_a_clear_error_not_a_traceback(tmp_path, capsys):
+    (tmp_path / "t10k-images-idx3-ubyte").write_bytes(b"\x1f\x8b\x08\x00garbage")
+    (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(b"\x00\x00\x08\x01\x00\x00\x00\x00")
+    assert main(["--only", "classifiers", "--mnist", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("paritynets: error: ") and "bad magic number" in err and "Traceback" not in err
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not MNIST_DIR.is_dir(), reason=f"the shared MNIST files are not at {MNIST_DIR}")
+def test_mnist_acceptance_figures(tmp_path):
+    """SPEC split (seed 42, 8000/2000), SGD lr 0.1, batch 64, 30 epochs, float64: MLP >= 94.5 %,
+    linear >= 90 %, and NumPy and torch weights within 1e-10 after all 3,750 steps."""
+    from torch_impl.main_job.classifiers import run_classifiers
+
+    result = run_classifiers(tmp_path, seed=0, mnist=MNIST_DIR, dtype="float64", progress="off")
+    accuracy = {(r["model"], r["engine"]): r["test_accuracy"] for r in result["rows"]}
+    assert accuracy["mlp", "numpy"] >= 0.945, accuracy
+    assert accuracy["linear", "numpy"] >= 0.90, accuracy
+    for parity in result["parity"]:
+        assert parity["steps"] == 30 * 125
+        assert parity["max_weight_diff"] <= 1e-10, parity
+        assert parity["max_loss_diff"] <= 1e-10, parity
