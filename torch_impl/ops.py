@@ -24,4 +24,4 @@ def classification_loss(logits, y):
     """Softmax cross-entropy for C >= 2 logits per row; sigmoid + binary cross-entropy for one."""
     if logits.shape[1] == 1:
         return F.binary_cross_entropy_with_logits(logits[:, 0], y.to(logits.dtype))
-    return F.cross_entropy(logits, y)
+    return F.cross_entropy(logits, y.long())  # torch takes only int64 class ids; NumPy any integer

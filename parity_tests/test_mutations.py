@@ -1,0 +1,161 @@
+"""Proof that the classifier battery bites: under each known learner bug of ``mutants.MUTANTS``
+at least one case of ``classifier_cases`` fails, and under each equivalent rewrite every case
+passes; which check catches what; and the same through pytest itself (PARITYNETS_MUTANT).
+
+``python parity_tests/mutants.py`` prints, per mutant, every check that catches it on every case."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import mutants
+import numpy as np
+import pytest
+from classifier_cases import CASES, run_battery_under, run_case
+
+if os.environ.get("PARITYNETS_MUTANT"):
+    pytest.skip("mutation tests activate their own mutants", allow_module_level=True)
+
+BUGS = [m for m in mutants.MUTANTS if not m.equivalent]
+EQUIVALENT = [m for m in mutants.MUTANTS if m.equivalent]
+CASE = {case.id: case for case in CASES}
+TINY_F64 = "mlp13-11-11-5_relu_float64"
+TINY_F32 = "mlp13-11-11-5_relu_float32"
+
+
+def test_enough_named_bugs_and_equivalents():
+    assert len(BUGS) >= 14 and len(EQUIVALENT) >= 3
+    assert len({m.name for m in mutants.MUTANTS}) == len(mutants.MUTANTS)
+
+
+@pytest.mark.parametrize("mutant", BUGS, ids=lambda m: m.name)
+def test_bug_fails_the_battery(mutant):
+    outcome = run_battery_under(mutant.name, stop_at_first_failure=True)
+    assert outcome.caught, f"mutant {mutant.name} ({mutant.bug}) passed all {outcome.n_cases} cases"
+
+
+@pytest.mark.parametrize("mutant", EQUIVALENT, ids=lambda m: m.name)
+def test_equivalent_rewrite_passes_the_battery(mutant):
+    outcome = run_battery_under(mutant.name)
+    assert not outcome.caught, outcome.example
+
+
+def report_under(mutant, case_id):
+    with mutants.activate(mutant), np.errstate(all="ignore"):  # some mutants overflow on purpose
+        return run_case(CASE[case_id])
+
+
+@pytest.mark.parametrize(
+    "mutant, case_id, checks",
+    [
+        ("grads_accumulate", f"{TINY_F64}-init", ["structure: repeatable"]),
+        (
+            "params_modified",
+            f"{TINY_F64}-init",
+            ["structure: parameters unmodified", "structure: repeatable"],
+        ),
+        (
+            "input_modified",
+            "linear13-5_float64-init",
+            ["structure: inputs unmodified", "structure: repeatable"],
+        ),
+        ("float64_grads", f"{TINY_F32}-init", ["structure: dtypes", "gradients"]),
+        ("softmax_shift_no_keepdims", f"{TINY_F64}-init", ["structure: runs"]),
+        ("bias_grad_kept_dim", f"{TINY_F64}-init", ["structure: shapes", "gradients"]),
+        (
+            "forward_sum_not_mean",
+            f"{TINY_F64}-init",
+            ["loss", "gradients"],
+        ),  # finite differences are blind to it
+        ("grad_scaled_1e-7", f"{TINY_F64}-after_sgd", ["gradients"]),
+        ("grad_scaled_1e-4", f"{TINY_F32}-after_sgd", ["gradients"]),
+        ("relu_mask_missing", f"{TINY_F64}-init", ["gradients", "finite differences"]),
+    ],
+)
+def test_which_check_catches_it(mutant, case_id, checks):
+    assert report_under(mutant, case_id).failed_checks() == checks
+
+
+@pytest.mark.parametrize(
+    "mutant, case_id, hint",
+    [
+        ("bias_grad_kept_dim", f"{TINY_F64}-init", "differ only by a kept dimension of size 1"),
+        ("bias_grad_wrong_axis", f"{TINY_F64}-init", "has N=7 where the reference (11,) has none"),
+        (
+            "weight_grad_transposed",
+            f"{TINY_F64}-init",
+            "yours equals the reference transposed",
+        ),  # the square layer
+        ("loss_grad_not_divided_by_n", f"{TINY_F64}-init", "yours = N (7) x reference"),
+        ("bias_grad_averaged", f"{TINY_F32}-init", "yours = 1/N (1/7) x reference"),
+        ("sign_flip", "linear13-5_float64-init", "yours = -1 x reference (c = -1): a sign flip"),
+        ("wrong_class_column", "linear13-5_float64-init", "went into column (y + 1) mod C instead of y"),
+        ("grad_scaled_1e-7", f"{TINY_F64}-after_sgd", "yours = 1.0000001 x reference"),
+        ("no_max_shift", "linear13-5_float64-huge_logits", "the loss is inf"),
+        ("grads_accumulate", "linear13-5_float32-init", "(2 x the first) (accumulating across calls?)"),
+    ],
+)
+def test_the_report_names_the_likely_cause(mutant, case_id, hint):
+    assert hint in str(report_under(mutant, case_id))
+
+
+def failing_points(mutant, configs):
+    cases = [case for case in CASES if case.config.label in configs]
+    outcome = run_battery_under(mutant, cases)
+    return {case_id.rsplit("-", 1)[1] for case_id in outcome.failures}
+
+
+def test_relu_derivative_at_zero_is_seen_only_at_the_exact_zero_point():
+    assert failing_points("relu_derivative_one_at_zero", {TINY_F64, TINY_F32, "mlp13-11-1_relu_float64"}) == {
+        "exact_zero"
+    }
+
+
+def test_a_missing_max_shift_is_seen_only_at_huge_logits():
+    assert failing_points("no_max_shift", {"linear13-5_float64", "linear13-5_float32", TINY_F64}) == {
+        "huge_logits"
+    }
+
+
+def test_float32_tolerances_cannot_see_a_float64_sized_error():
+    """1 + 1e-7 is below float32 resolution: only the float64 cases catch it, by the aggregate bound."""
+    assert failing_points("grad_scaled_1e-7", {TINY_F32, "linear13-5_float32"}) == set()
+    assert failing_points("grad_scaled_1e-7", {TINY_F64}) == {
+        "init",
+        "after_sgd",
+        "huge_logits",
+        "batch_of_1",
+        "exact_zero",
+    }
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_model_tests(mutant):
+    """pytest on a real model test file, with the mutant active for the whole session."""
+    env = {**os.environ, "PARITYNETS_MUTANT": mutant}
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "parity_tests/test_classifier_mlp.py",
+        "-x",
+        "-p",
+        "no:cacheprovider",
+    ]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_pytest_fails_the_model_tests_under_a_mutant():
+    result = run_model_tests("relu_mask_missing")
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "PARITYNETS_MUTANT=relu_mask_missing" in result.stdout
+    assert "RESULT: FAIL" in result.stdout
+
+
+def test_pytest_passes_the_model_tests_under_an_equivalent_mutant():
+    result = run_model_tests("relu_mask_from_output")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "PARITYNETS_MUTANT=relu_mask_from_output" in result.stdout

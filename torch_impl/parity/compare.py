@@ -1,0 +1,238 @@
+"""Comparing one tensor with its reference: strict shape, dtype, finiteness, then the tolerance rule
+of ``tolerances.py``, with the worst entries and hints kept for the report (never the whole tensor)."""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import hints as _hints
+from .tolerances import loss_allowed
+
+
+@dataclass
+class Entry:
+    """One compared entry: where, your value, the reference, the allowed error."""
+
+    index: tuple
+    yours: float
+    reference: float
+    allowed: float
+
+    def __str__(self):
+        return (
+            f"{list(self.index)}: yours {self.yours:.10g}  reference {self.reference:.10g}  "
+            f"|diff| {abs(self.yours - self.reference):.3g}  allowed {self.allowed:.3g}"
+        )
+
+
+@dataclass
+class TensorComparison:
+    name: str
+    ok: bool
+    shape: tuple
+    reference_shape: tuple
+    dtype: str
+    expected_dtype: str
+    problems: list = field(default_factory=list)  # shape, dtype, not an array
+    n_total: int = 0
+    n_mismatch: int = 0
+    n_inconclusive: int = 0
+    n_nonfinite: int = 0
+    norm_relative_error: float = float("nan")
+    max_abs_error: float = float("nan")
+    max_abs_reference: float = float("nan")
+    worst: list = field(default_factory=list)
+    hints: list = field(default_factory=list)
+
+    @property
+    def max_error_over_scale(self):
+        """max|yours - ref| / max|ref|: the figure the tolerance's k bounds."""
+        if self.max_abs_reference > 0:
+            return self.max_abs_error / self.max_abs_reference
+        return 0.0 if self.max_abs_error == 0 else float("inf")
+
+    def summary(self):
+        status = "OK  " if self.ok else "FAIL"
+        text = f"{status} {self.name:<24} {str(self.shape):<12}"
+        if self.n_total:
+            text += (
+                f" norm-rel {self.norm_relative_error:.2e}  max-err/max|ref| {self.max_error_over_scale:.2e}"
+                f"  mismatches {self.n_mismatch}/{self.n_total}"
+            )
+        if self.n_inconclusive:
+            text += f"  inconclusive {self.n_inconclusive}"
+        if self.problems:
+            text += "  " + "; ".join(self.problems)
+        return text
+
+    def lines(self, worst=True):
+        lines = [self.summary()]
+        if not self.ok and worst:
+            lines += [f"    worst {entry}" for entry in self.worst]
+        lines += [f"    hint: {hint}" for hint in self.hints]
+        return lines
+
+    def to_dict(self):
+        return {
+            "name": self.name,
+            "ok": self.ok,
+            "shape": list(self.shape),
+            "reference_shape": list(self.reference_shape),
+            "dtype": self.dtype,
+            "expected_dtype": self.expected_dtype,
+            "problems": list(self.problems),
+            "n_total": self.n_total,
+            "n_mismatch": self.n_mismatch,
+            "n_inconclusive": self.n_inconclusive,
+            "n_nonfinite": self.n_nonfinite,
+            "norm_relative_error": self.norm_relative_error,
+            "max_abs_error": self.max_abs_error,
+            "max_abs_reference": self.max_abs_reference,
+            "max_error_over_scale": self.max_error_over_scale,
+            "worst": [vars(e) | {"index": list(e.index)} for e in self.worst],
+            "hints": list(self.hints),
+        }
+
+
+def compare_tensors(
+    actual,
+    reference,
+    tolerance,
+    *,
+    name="tensor",
+    expected_dtype=None,
+    conclusive=None,
+    indices=None,
+    sizes=None,
+    labels=None,
+    n_worst=3,
+):
+    """Compare ``actual`` (yours) with ``reference`` under ``tolerance``.
+
+    ``expected_dtype`` defaults to the reference's dtype. ``conclusive`` (bool, reference's shape)
+    leaves out entries that say nothing (finite differences across a kink); ``indices`` name the
+    original positions when the arrays are a flat sample of a bigger tensor. ``sizes`` and
+    ``labels`` feed the hints (see ``hints.py``). NaN and inf never equal anything.
+    """
+    reference = to_numpy(reference)
+    expected = np.dtype(expected_dtype) if expected_dtype is not None else reference.dtype
+    try:
+        actual = to_numpy(actual)
+    except (TypeError, ValueError) as err:
+        return _unusable(name, reference, expected, f"not an array: {err}")
+    if actual.dtype.kind not in "fiub":
+        return _unusable(name, reference, expected, f"not a numeric array (dtype {actual.dtype})", actual)
+    result = TensorComparison(name, True, actual.shape, reference.shape, actual.dtype.name, expected.name)
+    if actual.dtype != expected:
+        result.problems.append(f"dtype {actual.dtype.name}, expected {expected.name}")
+    if actual.shape != reference.shape:
+        result.problems.append(f"shape {actual.shape}, expected {reference.shape} (no broadcasting)")
+        result.hints = _hints.shape_hints(actual.shape, reference.shape, sizes)
+        result.ok = False
+        return result
+    _compare_values(result, actual, reference, tolerance, conclusive, indices, sizes, labels, n_worst)
+    result.ok = result.ok and not result.problems
+    return result
+
+
+def _compare_values(result, actual, reference, tolerance, conclusive, indices, sizes, labels, n_worst):
+    a, r = actual.astype(np.float64), reference.astype(np.float64)
+    use = np.ones(r.shape, bool) if conclusive is None else np.asarray(conclusive, bool)
+    finite = np.isfinite(a) & np.isfinite(r)
+    result.n_total = int(use.sum())
+    result.n_inconclusive = int(use.size - result.n_total)
+    result.n_nonfinite = int((use & ~finite).sum())
+    scale = float(np.abs(np.where(use & finite, r, 0)).max(initial=0.0))
+    allowed = tolerance.allowed(r, scale)
+    with np.errstate(invalid="ignore", over="ignore"):
+        error = np.abs(a - r)
+    mismatch = use & ~(finite & (error <= allowed))
+    result.n_mismatch = int(mismatch.sum())
+    result.max_abs_reference = scale
+    nonfinite = bool((use & ~finite).any())
+    result.max_abs_error = float("inf") if nonfinite else float(np.where(use, error, 0).max(initial=0.0))
+    result.norm_relative_error = _norm_relative(np.where(use, a, 0), np.where(use, r, 0))
+    result.ok = result.n_mismatch == 0 and (
+        tolerance.agg is None or result.norm_relative_error <= tolerance.agg
+    )
+    if not result.ok:
+        result.worst = _worst(a, r, error, allowed, mismatch if result.n_mismatch else use, indices, n_worst)
+        result.hints = _hints.value_hints(
+            np.where(use, a, 0), np.where(use, r, 0), mismatch, tolerance, sizes, labels
+        )
+
+
+def _norm_relative(a, r):
+    if not (np.isfinite(a).all() and np.isfinite(r).all()):
+        return float("inf")
+    difference = float(np.linalg.norm(a - r))
+    return 0.0 if difference == 0 else difference / (float(np.linalg.norm(a)) + float(np.linalg.norm(r)))
+
+
+def _worst(a, r, error, allowed, among, indices, n_worst):
+    with np.errstate(invalid="ignore"):
+        excess = np.where(among, np.nan_to_num(error - allowed, nan=np.inf), -np.inf).ravel()
+    order = np.argsort(-excess, kind="stable")[: min(n_worst, int(among.sum()))]
+    entries = []
+    for flat in order:
+        index = indices[flat] if indices is not None else np.unravel_index(flat, r.shape)
+        entries.append(
+            Entry(
+                tuple(int(i) for i in np.atleast_1d(index)),
+                float(a.flat[flat]),
+                float(r.flat[flat]),
+                float(allowed.flat[flat]),
+            )
+        )
+    return entries
+
+
+def _unusable(name, reference, expected, problem, actual=None):
+    shape = tuple(getattr(actual, "shape", ()))
+    return TensorComparison(
+        name, False, shape, reference.shape, str(getattr(actual, "dtype", "?")), expected.name, [problem]
+    )
+
+
+def to_numpy(value):
+    """An ndarray view of a NumPy array, torch tensor or number (torch tensors are detached)."""
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    array = np.asarray(value)
+    if array.dtype == object:
+        raise TypeError(f"got {type(value).__name__}")
+    return array
+
+
+@dataclass
+class ScalarComparison:
+    """A loss value against the reference's."""
+
+    name: str
+    ok: bool
+    yours: float
+    reference: float
+    allowed: float
+
+    def summary(self):
+        status = "OK  " if self.ok else "FAIL"
+        diff = abs(self.yours - self.reference)
+        return (
+            f"{status} {self.name}: yours {self.yours:.15g}  reference {self.reference:.15g}  "
+            f"|diff| {diff:.3g}  allowed {self.allowed:.3g}"
+        )
+
+    def to_dict(self):
+        return dict(vars(self))
+
+
+def compare_loss(actual, reference, dtype, name="loss"):
+    """Loss parity: ``|yours - reference| <= rtol(dtype) * max(|reference|, 1)``; NaN/inf never pass."""
+    try:
+        yours = float(to_numpy(actual))
+    except (TypeError, ValueError):
+        return ScalarComparison(name, False, float("nan"), float(reference), 0.0)
+    reference = float(reference)
+    allowed = loss_allowed(reference, dtype) if np.isfinite(reference) else 0.0
+    ok = bool(np.isfinite(yours) and np.isfinite(reference) and abs(yours - reference) <= allowed)
+    return ScalarComparison(name, ok, yours, reference, allowed)

@@ -1,0 +1,79 @@
+"""The one place that knows how close is close enough (figures measured in VERIFICATION.md).
+
+A tensor passes when every entry satisfies ``|a - r| <= k * max|r| + rtol * |r| (+ floor)`` and,
+when ``agg`` is set, ``||a - r|| / (||a|| + ||r||) <= agg``; all of it computed in float64.
+Neither test alone is enough: a per-entry relative error alone fails correct float32 code at
+near-zero entries, and an absolute tolerance alone misses a 10 % error in a tensor of small entries.
+"""
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+FD_EPS = 1e-6  # central differences in float64; float32 finite differences are unusable
+FD_ROUNDOFF = 100 * np.finfo(np.float64).eps  # relative round-off of one loss evaluation, generously
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """``k``: share of the reference's largest magnitude; ``rtol``: share of the entry's own;
+    ``agg``: bound on the norm-relative error (None: not tested); ``floor``: an absolute allowance."""
+
+    k: float
+    rtol: float
+    agg: float | None
+    floor: float = 0.0
+
+    def allowed(self, reference, scale):
+        """Per-entry allowed error for float64 ``reference`` entries, ``scale`` = max|reference|."""
+        return self.k * scale + self.rtol * np.abs(reference) + self.floor
+
+    def describe(self):
+        rule = f"|yours - ref| <= {self.k:g}*max|ref| + {self.rtol:g}*|ref|"
+        if self.floor:
+            rule += f" + {self.floor:.2g}"
+        if self.agg is not None:
+            rule += f"  and  ||yours - ref|| / (||yours|| + ||ref||) <= {self.agg:g}"
+        return rule
+
+    def to_dict(self):
+        return asdict(self)
+
+
+AUTOGRAD = {
+    np.dtype(np.float64): Tolerance(k=1e-10, rtol=1e-7, agg=1e-12),
+    np.dtype(np.float32): Tolerance(k=1e-5, rtol=1e-4, agg=1e-5),
+}
+LOSS_RTOL = {np.dtype(np.float64): 1e-12, np.dtype(np.float32): 1e-5}
+FINITE_DIFFERENCES = Tolerance(k=1e-6, rtol=1e-5, agg=None)
+
+
+def autograd_tolerance(dtype):
+    """Gradient vs torch autograd for a parameter of ``dtype`` (float32 or float64)."""
+    return AUTOGRAD[_float_dtype(dtype)]
+
+
+def loss_tolerance(dtype):
+    """Relative tolerance of a loss value of ``dtype``."""
+    return LOSS_RTOL[_float_dtype(dtype)]
+
+
+def loss_allowed(reference, dtype):
+    """Allowed |yours - reference| for a loss: relative to max(|reference|, 1), because a loss near 0
+    still carries the absolute round-off of its O(1) terms (log-sum-exp of the logits)."""
+    return loss_tolerance(dtype) * max(abs(float(reference)), 1.0)
+
+
+def finite_difference_tolerance(loss_value, eps=FD_EPS):
+    """Gradient vs central differences: the table's k and rtol plus the round-off floor of a
+    difference quotient, ``FD_ROUNDOFF * max(|loss|, 1) / eps`` (about 2e-8 for a loss near 1)."""
+    floor = FD_ROUNDOFF * max(abs(float(loss_value)), 1.0) / eps
+    return Tolerance(FINITE_DIFFERENCES.k, FINITE_DIFFERENCES.rtol, None, floor)
+
+
+def _float_dtype(dtype):
+    is_torch = hasattr(dtype, "is_floating_point")  # a torch.dtype, without importing torch here
+    key = np.dtype(str(dtype).removeprefix("torch.")) if is_torch else np.dtype(dtype)
+    if key not in AUTOGRAD:
+        raise ValueError(f"tolerances exist for float32 and float64; got {key}")
+    return key
