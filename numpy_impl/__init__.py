@@ -4,9 +4,18 @@ Parameters carry torch's names and (out, in) layout, so a state dict moves betwe
 This package never imports torch.
 """
 
+from .autoencoder import Autoencoder
 from .checks import InputError
 from .linear import LinearClassifier
 from .mlp import MLP
 from .state import StateDictError, load_safetensors, save_safetensors
 
-__all__ = ["MLP", "InputError", "LinearClassifier", "StateDictError", "load_safetensors", "save_safetensors"]
+__all__ = [
+    "MLP",
+    "Autoencoder",
+    "InputError",
+    "LinearClassifier",
+    "StateDictError",
+    "load_safetensors",
+    "save_safetensors",
+]

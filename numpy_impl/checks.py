@@ -17,6 +17,13 @@ def check_classifier_batch(batch, n_features, n_classes):
     return x, y
 
 
+def check_reconstruction_batch(batch, n_features):
+    """Validate ``(x,)``: x float (N, n_features); the target is x itself."""
+    (x,) = unpack(batch, ("x",))
+    check_features(x, n_features)
+    return x
+
+
 def as_arrays(batch):
     """A NumPy model's view of a batch: every element as an ndarray (torch CPU tensors too)."""
     if isinstance(batch, (tuple, list)):

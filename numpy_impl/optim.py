@@ -9,6 +9,8 @@ carry it. The arithmetic follows torch's single-tensor ("foreach=False") code pa
 operation, so float64 trajectories agree with torch to rounding.
 """
 
+import numbers
+
 import numpy as np
 
 
@@ -95,3 +97,83 @@ class SGD(Optimizer):
             buf = state["momentum_buffer"]
             grad = grad + h["momentum"] * buf if h["nesterov"] else buf
         param -= h["lr"] * grad
+
+
+class Adam(Optimizer):
+    """torch.optim.Adam: moments m and v with bias correction; ``weight_decay`` is L2 added to the
+    gradient (Adam) or, with ``decoupled_weight_decay``, a shrink of the weights before the step (AdamW).
+    ``amsgrad`` normalises by the largest v seen so far."""
+
+    decoupled_weight_decay = False
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
+        _check_adam_hparams(lr, betas, eps, weight_decay)
+        super().__init__(
+            params,
+            lr=float(lr),
+            betas=(float(betas[0]), float(betas[1])),
+            eps=float(eps),
+            weight_decay=float(weight_decay),
+            amsgrad=bool(amsgrad),
+        )
+
+    def _update(self, param, grad, state):
+        h = self.hparams
+        lr, (beta1, beta2), eps, weight_decay = h["lr"], h["betas"], h["eps"], h["weight_decay"]
+        if not state:  # torch creates the buffers lazily, at a parameter's first step
+            state["exp_avg"] = np.zeros_like(param)
+            state["exp_avg_sq"] = np.zeros_like(param)
+            if h["amsgrad"]:
+                state["max_exp_avg_sq"] = np.zeros_like(param)
+        if weight_decay != 0:
+            if self.decoupled_weight_decay:
+                param *= 1 - lr * weight_decay
+            else:
+                grad = grad + weight_decay * param
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        _lerp_(exp_avg, grad, 1 - beta1)
+        exp_avg_sq *= beta2
+        exp_avg_sq += (1 - beta2) * grad * grad  # addcmul_: value * t1 * t2, left to right
+
+        # torch's single-tensor path does the bias correction in Python floats (step as a float)
+        step = float(self.steps)
+        bias_correction1 = 1 - beta1**step
+        bias_correction2 = 1 - beta2**step
+        step_size = lr / bias_correction1
+        bias_correction2_sqrt = bias_correction2**0.5
+        if h["amsgrad"]:
+            np.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
+            second_moment = state["max_exp_avg_sq"]
+        else:
+            second_moment = exp_avg_sq
+        denom = np.sqrt(second_moment) / bias_correction2_sqrt + eps
+        param += -step_size * exp_avg / denom  # addcdiv_: value * t1 / t2
+
+
+class AdamW(Adam):
+    """torch.optim.AdamW: Adam with decoupled weight decay (w <- w * (1 - lr * weight_decay) before the
+    step) and torch's default weight_decay of 1e-2."""
+
+    decoupled_weight_decay = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+
+
+def _lerp_(start, end, weight):
+    """In place start + weight * (end - start), with torch's two formulas (chosen by |weight| < 0.5)."""
+    if abs(weight) < 0.5:
+        start += weight * (end - start)
+    else:
+        start[...] = end - (end - start) * (1 - weight)
+
+
+def _check_adam_hparams(lr, betas, eps, weight_decay):
+    for name, value in (("lr", lr), ("eps", eps), ("weight_decay", weight_decay)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+            raise ValueError(f"{name} must be a number >= 0; got {value!r}")
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2); got {betas!r}")
+    for i, beta in enumerate(betas):
+        if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not 0 <= beta < 1:
+            raise ValueError(f"betas[{i}] must be a number in [0, 1); got {beta!r}")

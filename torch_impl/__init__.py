@@ -1,6 +1,7 @@
 """The torch twins of ``numpy_impl``'s models: same names, shapes and initial values; gradients
 from autograd. Lightning lives in ``torch_impl.lightning`` so plain use never imports it."""
 
+from .autoencoder import Autoencoder
 from .bridge import (
     load_numpy_state_dict,
     load_state_dict,
@@ -13,6 +14,7 @@ from .mlp import MLP
 
 __all__ = [
     "MLP",
+    "Autoencoder",
     "LinearClassifier",
     "load_numpy_state_dict",
     "load_state_dict",

@@ -1,0 +1,63 @@
+"""Autoencoder: an encoder stack from the input down to a latent code, a mirrored decoder stack
+back up, and the mean squared error between the reconstruction and the input.
+
+    sizes = (784, 400, 200, 2):  x -> 400 -> 200 -> code (2) -> 200 -> 400 -> reconstruction (784)
+
+The activation (ReLU by default) sits between the layers *inside* each stack; the last layer of
+each stack is linear. So the latent code is linear (a bottleneck that can use the whole plane,
+which is what a 2-D latent scatter shows) and so is the output (pixels are regressed, not
+classified). Parameters are ``encoder.{i}.weight/bias`` and ``decoder.{i}.weight/bias``, He-normal
+weights and zero biases like the MLP, drawn encoder first from one seeded generator.
+"""
+
+import numpy as np
+
+from . import ops
+from .checks import as_arrays, check_reconstruction_batch
+from .mlp import mlp_parameters, stack_forward
+from .model import Model
+
+
+class Autoencoder(Model):
+    def __init__(self, sizes, activation="relu", *, seed=0, dtype=np.float32):
+        ops.activation(activation)  # reject an unknown name now, not at the first batch
+        rng = np.random.default_rng(seed)
+        params = mlp_parameters(sizes, rng, dtype, prefix="encoder")  # validates sizes
+        self.sizes, self.activation = tuple(int(s) for s in sizes), activation
+        params.update(mlp_parameters(self.sizes[::-1], rng, dtype, prefix="decoder"))
+        super().__init__(params, dtype)
+
+    @property
+    def n_layers(self):
+        """Layers per stack (the encoder and the decoder have as many)."""
+        return len(self.sizes) - 1
+
+    def encode(self, x):
+        """The latent codes, (N, sizes[-1])."""
+        x = np.asarray(x, dtype=self.dtype)
+        return stack_forward(self._params, x, self.n_layers, self.activation, "encoder")[0]
+
+    def decode(self, code):
+        """Reconstructions from latent codes, (N, sizes[0])."""
+        code = np.asarray(code, dtype=self.dtype)
+        return stack_forward(self._params, code, self.n_layers, self.activation, "decoder")[0]
+
+    def reconstruct(self, x):
+        return self.decode(self.encode(x))
+
+    def loss_and_grads(self, batch):
+        x = check_reconstruction_batch(as_arrays(batch), self.sizes[0])
+        x = np.asarray(x, dtype=self.dtype)
+        code, encoder_backward = stack_forward(
+            self._params, x, self.n_layers, self.activation, "encoder"
+        )  # (N, L)
+        reconstruction, decoder_backward = stack_forward(
+            self._params, code, self.n_layers, self.activation, "decoder"
+        )  # (N, D)
+        loss, loss_backward = ops.mean_squared_error(reconstruction, x)
+
+        (dreconstruction,) = loss_backward()
+        dcode, grads = decoder_backward(dreconstruction)
+        _, encoder_grads = encoder_backward(dcode)
+        grads.update(encoder_grads)
+        return float(loss), {name: grads[name] for name in self._params}
