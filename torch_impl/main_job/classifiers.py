@@ -1,7 +1,8 @@
-"""Classifiers section: the linear classifier and the MLP, each trained from one seed in NumPy
-(``numpy_impl.optim.SGD``) and in torch (``torch.optim.SGD``) on the same batches, with the SPEC
-settings (SGD lr 0.1, batch 64, 30 epochs). Reports test accuracy per model and engine and how far
-the engines drifted apart: the largest per-step loss difference and the final weight difference."""
+"""Classifiers section: the linear classifier, the MLP and its ablation without a nonlinearity, each
+trained from one seed in NumPy (``numpy_impl.optim.SGD``) and in torch (``torch.optim.SGD``) on the
+same batches, with the SPEC settings (SGD lr 0.1, batch 64, 30 epochs), after the template-matching
+floor. Reports accuracy per model and engine and how far the engines drifted apart (the largest
+per-step loss difference and the final weight difference), and pictures what the hidden layer learned."""
 
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from numpy_impl.train import fit as fit_numpy
 from torch_impl.train import fit as fit_torch
 
 from . import plots
+from .baselines import ablation_models, plot_hidden_pca, template_matching
 from .data import load_split
 
 REFERENCE = {"lr": 0.1, "batch_size": 64, "epochs": 30, "hidden": 128}
@@ -116,10 +118,10 @@ def run_classifiers(
     split = load_split(mnist, split_seed)
     settings = {"lr": REFERENCE["lr"], "batch_size": REFERENCE["batch_size"], "epochs": epochs, "seed": seed}
     dtype = np.dtype(dtype)
+    sizes = {"n_features": split.n_features, "n_classes": split.n_classes, "hidden": REFERENCE["hidden"]}
+    pairs = build_models(**sizes, seed=seed, dtype=dtype) | ablation_models(**sizes, seed=seed, dtype=dtype)
     runs = {}
-    for name, (numpy_model, torch_model) in build_models(
-        split.n_features, split.n_classes, hidden=REFERENCE["hidden"], seed=seed, dtype=dtype
-    ).items():
+    for name, (numpy_model, torch_model) in pairs.items():
         runs[name] = train_pair(name, numpy_model, torch_model, split, progress=progress, **settings)
 
     title = f"{split.describe()}, {dtype.name}, seed {seed}, SGD lr {settings['lr']}, batch {settings['batch_size']}"
@@ -133,7 +135,10 @@ def run_classifiers(
             split.n_classes,
         ),
     ]
-    rows = [row for run in runs.values() for row in run["rows"]]
+    hidden_pca = plot_hidden_pca(pairs["mlp"][0], split.x_test, split.y_test, out_dir / "mlp_hidden_pca.png")
+    files.append(hidden_pca["path"])
+    rows = [template_matching(split.x_train, split.y_train, split.x_test, split.y_test)]
+    rows += [row for run in runs.values() for row in run["rows"]]
     parity = [run["parity"] for run in runs.values()]
     header = f"Classifiers on {split.describe()}; {dtype.name}, seed {seed}, {epochs} epochs"
     return {
@@ -145,6 +150,7 @@ def run_classifiers(
         "settings": settings,
         "rows": rows,
         "parity": parity,
+        "hidden_pca_silhouette": {k: v for k, v in hidden_pca.items() if k != "path"},
         "epochs": {n: {e: h.epochs for e, h in r["histories"].items()} for n, r in runs.items()},
         "files": [str(f) for f in files],
         "report": header + "\n\n" + format_accuracy_table(rows) + "\n\n" + format_parity_table(parity),
@@ -152,10 +158,10 @@ def run_classifiers(
 
 
 def format_accuracy_table(rows):
-    lines = [f"{'model':<8} {'engine':<7} {'train acc':>10} {'test acc':>10} {'final loss':>11}"]
+    lines = [f"{'model':<13} {'engine':<7} {'train acc':>10} {'test acc':>10} {'final loss':>11}"]
     for r in rows:
         lines.append(
-            f"{r['model']:<8} {r['engine']:<7} {r['train_accuracy']:>10.2%} {r['test_accuracy']:>10.2%}"
+            f"{r['model']:<13} {r['engine']:<7} {r['train_accuracy']:>10.2%} {r['test_accuracy']:>10.2%}"
             f" {r['final_loss']:>11.4f}"
         )
     return "\n".join(lines)
@@ -164,11 +170,11 @@ def format_accuracy_table(rows):
 def format_parity_table(parity):
     lines = [
         "NumPy vs torch (same seed, same batches):",
-        f"{'model':<8} {'steps':>6} {'max |loss diff|':>16} {'max |weight diff|':>18} {'test preds differing':>21}",
+        f"{'model':<13} {'steps':>6} {'max |loss diff|':>16} {'max |weight diff|':>18} {'test preds differing':>21}",
     ]
     for p in parity:
         lines.append(
-            f"{p['model']:<8} {p['steps']:>6} {p['max_loss_diff']:>16.2e} {p['max_weight_diff']:>18.2e}"
+            f"{p['model']:<13} {p['steps']:>6} {p['max_loss_diff']:>16.2e} {p['max_weight_diff']:>18.2e}"
             f" {p['test_predictions_differing']:>21}"
         )
     return "\n".join(lines)
