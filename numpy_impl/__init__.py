@@ -8,6 +8,7 @@ from .autoencoder import Autoencoder
 from .checks import InputError
 from .linear import LinearClassifier
 from .mlp import MLP
+from .skipgram import SkipGram
 from .state import StateDictError, load_safetensors, save_safetensors
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "Autoencoder",
     "InputError",
     "LinearClassifier",
+    "SkipGram",
     "StateDictError",
     "load_safetensors",
     "save_safetensors",

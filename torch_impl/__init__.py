@@ -11,11 +11,13 @@ from .bridge import (
 )
 from .linear import LinearClassifier
 from .mlp import MLP
+from .skipgram import SkipGram
 
 __all__ = [
     "MLP",
     "Autoencoder",
     "LinearClassifier",
+    "SkipGram",
     "load_numpy_state_dict",
     "load_state_dict",
     "save_state_dict",

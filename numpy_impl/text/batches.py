@@ -1,0 +1,97 @@
+"""Skip-gram training data: one corpus turned into epochs of ``(centers, contexts, negatives)``
+batches of word ids, deterministic by seed and the same for both engines."""
+
+import numpy as np
+
+from ..checks import InputError
+from .corpus import load_corpus
+from .sampling import NegativeSampler, keep_probabilities, subsample
+from .vocab import build_vocabulary, encode_corpus
+from .windows import window_pairs
+
+
+class SkipGramData:
+    """Vocabulary, encoded corpus and samplers for one corpus; ``epoch(e)`` gives epoch e's batches.
+
+    Every epoch redraws the subsampling, the window sizes, the pair order (when ``shuffle``) and the
+    negatives from ``default_rng([seed, e])``: epoch e is the same whatever was drawn before it.
+    """
+
+    def __init__(
+        self,
+        corpus,
+        *,
+        min_count=5,
+        window=5,
+        negatives=5,
+        sample=1e-3,
+        batch_size=1024,
+        shuffle=False,
+        seed=0,
+        vocabulary=None,
+    ):
+        if int(negatives) != negatives or negatives < 1:
+            raise InputError(f"negatives must be a positive integer; got {negatives!r}")
+        if int(window) != window or window < 1:
+            raise InputError(f"window must be a positive integer; got {window!r}")
+        if int(batch_size) != batch_size or batch_size < 1:
+            raise InputError(f"batch_size must be a positive integer; got {batch_size!r}")
+        self.corpus = load_corpus(corpus)
+        self.vocabulary = vocabulary if vocabulary is not None else build_vocabulary(self.corpus, min_count)
+        if len(self.vocabulary) < negatives + 1:
+            raise InputError(
+                f"the vocabulary has {len(self.vocabulary)} words after min_count={min_count}; "
+                f"{negatives} negatives need at least {negatives + 1} (lower min_count or negatives)"
+            )
+        self.window, self.negatives, self.sample = int(window), int(negatives), sample
+        self.batch_size, self.shuffle, self.seed = int(batch_size), bool(shuffle), seed
+        self.encoded = encode_corpus(self.corpus, self.vocabulary)
+        self._sentence_ids = self.encoded.sentence_ids
+        self.keep_probability = keep_probabilities(self.vocabulary.counts, sample)  # (V,)
+        self.sampler = NegativeSampler(self.vocabulary.counts)
+
+    @property
+    def expected_words(self):
+        """Tokens an epoch keeps on average after subsampling (gensim's "effective words")."""
+        return float(self.keep_probability[self.encoded.ids].sum())
+
+    def epoch(self, epoch):
+        rng = np.random.default_rng([self.seed, epoch])
+        kept = subsample(self.encoded.ids, self.keep_probability, rng)
+        centers, contexts = window_pairs(self.encoded.ids[kept], self._sentence_ids[kept], self.window, rng)
+        if self.shuffle:
+            order = rng.permutation(len(centers))
+            centers, contexts = centers[order], contexts[order]
+        return Epoch(centers, contexts, int(kept.sum()), self, rng)
+
+    def __repr__(self):
+        return (
+            f"SkipGramData({self.corpus!r}, V={len(self.vocabulary)}, window={self.window}, "
+            f"negatives={self.negatives}, batch_size={self.batch_size}, shuffle={self.shuffle})"
+        )
+
+
+class Epoch:
+    """The pairs of one epoch, iterated as batches; negatives are drawn as batches are made."""
+
+    def __init__(self, centers, contexts, n_words, data, rng):
+        self.centers, self.contexts = centers, contexts  # (P,) each
+        self.n_words = n_words  # tokens kept after subsampling
+        self._data, self._rng, self._used = data, rng, False
+
+    @property
+    def n_pairs(self):
+        return len(self.centers)
+
+    def __len__(self):
+        return -(-self.n_pairs // self._data.batch_size)
+
+    def __iter__(self):
+        if self._used:  # a second pass would draw other negatives: ask data.epoch(e) again instead
+            raise RuntimeError("an Epoch's batches can be iterated once; call data.epoch(e) again")
+        self._used = True
+        size, k = self._data.batch_size, self._data.negatives
+        for start in range(0, self.n_pairs, size):
+            centers = self.centers[start : start + size]
+            negatives = self._data.sampler.draw(self._rng, (len(centers), k))
+            yield centers, self.contexts[start : start + size], negatives

@@ -1,0 +1,100 @@
+"""Skip-gram with negative sampling, the torch twin of ``numpy_impl/skipgram.py``: two
+``nn.Embedding`` tables (optionally with sparse gradients) holding the NumPy twin's initial values.
+
+``loss(batch)`` is for autograd and parity; ``sgd_step`` is word2vec's update with the gradients
+written by hand and ``index_add_`` as the scatter-add (the fast CPU path); ``autograd_step`` is the
+same update through autograd.
+"""
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import numpy_impl.skipgram
+from numpy_impl.skipgram import check_skipgram_ids
+
+from .module import copy_numpy_parameters
+from .tensors import as_tensors, torch_dtype
+
+
+def embedding_table(vocab_size, dim, dtype, sparse):
+    """An ``nn.Embedding`` without torch's initialisation: its values come from NumPy."""
+    return nn.utils.skip_init(nn.Embedding, vocab_size, dim, sparse=sparse, dtype=torch_dtype(dtype))
+
+
+def pair_scores(v, u):
+    """scores[b, j] = u[b, j]·v[b]: (B, d), (B, J, d) -> (B, J)."""
+    return (u * v[:, None, :]).sum(dim=-1)  # 4x faster than bmm at these shapes on CPU (SKIPGRAM.md)
+
+
+def negative_sampling_loss(scores):
+    """Per-pair SGNS loss from (B, 1 + K) scores, the context's first -> (B,)."""
+    # -logsigmoid is softplus without F.softplus's linear cut-off above 20, which is off by ~1e-9
+    return -F.logsigmoid(scores[:, 0]) - F.logsigmoid(-scores[:, 1:]).sum(dim=-1)
+
+
+class SkipGram(nn.Module):
+    def __init__(self, vocab_size, dim, *, seed=0, dtype=np.float32, init="gensim", sparse=False):
+        super().__init__()
+        reference = numpy_impl.skipgram.SkipGram(vocab_size, dim, seed=seed, dtype=dtype, init=init)
+        self.vocab_size, self.dim, self.init = reference.vocab_size, reference.dim, init
+        self.input_vectors = embedding_table(self.vocab_size, self.dim, dtype, sparse)
+        self.output_vectors = embedding_table(self.vocab_size, self.dim, dtype, sparse)
+        copy_numpy_parameters(self, reference)
+
+    @property
+    def vectors(self):
+        """The word vectors to use after training: the input table."""
+        return self.input_vectors.weight.detach()
+
+    def _ids(self, batch):
+        checked = check_skipgram_ids(batch, self.vocab_size)  # on NumPy arrays when given them: cheaper
+        centers, contexts, negatives = as_tensors(checked)
+        return centers, torch.cat([contexts[:, None], negatives], dim=1)  # (B,), (B, 1 + K)
+
+    def loss(self, batch):
+        centers, targets = self._ids(batch)
+        v = self.input_vectors(centers)  # (B, d)
+        u = self.output_vectors(targets)  # (B, 1 + K, d)
+        scores = pair_scores(v, u)  # (B, 1 + K)
+        per_pair = negative_sampling_loss(scores)  # (B,)
+        return per_pair.mean()
+
+    def forward(self, centers):
+        return self.input_vectors(centers)
+
+    @torch.no_grad()
+    def sgd_step(self, batch, lr):
+        """word2vec's update with hand-written gradients, as the NumPy twin computes them.
+
+        Returns the batch's summed loss (float64)."""
+        centers, targets = self._ids(batch)
+        input_vectors, output_vectors = self.input_vectors.weight, self.output_vectors.weight
+        # index_select gathers 6x faster than advanced indexing (table[ids]) on CPU
+        v = input_vectors.index_select(0, centers)  # (B, d)
+        u = output_vectors.index_select(0, targets.reshape(-1)).view(*targets.shape, -1)  # (B, 1 + K, d)
+        scores = pair_scores(v, u)  # (B, 1 + K)
+        per_pair = negative_sampling_loss(scores)  # (B,)
+
+        dscores = torch.sigmoid(scores)
+        dscores[:, 0] -= 1
+        dscores *= -lr  # -lr x the gradient of the summed loss
+        dv = torch.matmul(dscores[:, None, :], u)[:, 0]  # (B, d)
+        du = dscores[:, :, None] * v[:, None, :]  # (B, 1 + K, d)
+        input_vectors.index_add_(0, centers, dv)  # accumulates repeated ids
+        output_vectors.index_add_(0, targets.reshape(-1), du.reshape(-1, self.dim))
+        return float(per_pair.sum(dtype=torch.float64))
+
+    def autograd_step(self, batch, lr):
+        """The same update through autograd (dense or sparse gradients). Returns the summed loss."""
+        centers, targets = self._ids(batch)
+        per_pair = negative_sampling_loss(
+            pair_scores(self.input_vectors(centers), self.output_vectors(targets))
+        )
+        self.zero_grad(set_to_none=True)
+        per_pair.sum().backward()
+        with torch.no_grad():
+            for p in self.parameters():
+                p.add_(p.grad, alpha=-lr)  # a sparse gradient adds its repeated rows
+        return float(per_pair.detach().sum(dtype=torch.float64))
