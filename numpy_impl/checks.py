@@ -52,7 +52,7 @@ def check_features(x, n_features, name="x"):
 def check_labels(y, n_rows, n_classes, name="y"):
     if y.ndim != 1 or y.shape[0] != n_rows:
         raise InputError(f"{name} must have shape ({n_rows},), one class id per row; got {tuple(y.shape)}")
-    if not _is_int(y):
+    if not is_int(y):
         raise InputError(f"{name} must hold integer class ids; got dtype {y.dtype} (cast labels to int)")
     low, high = int(y.min()), int(y.max())
     if low < 0 or high >= n_classes:
@@ -77,7 +77,8 @@ def _is_float(a):
     return a.dtype.is_floating_point if hasattr(a.dtype, "is_floating_point") else a.dtype.kind == "f"
 
 
-def _is_int(a):
+def is_int(a):
+    """Whether a NumPy array or torch tensor holds integers (not bool, not floats)."""
     if hasattr(a.dtype, "is_floating_point"):  # torch
         return not a.dtype.is_floating_point and not a.dtype.is_complex and a.dtype != _torch_bool(a)
     return a.dtype.kind in "iu"

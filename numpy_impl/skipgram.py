@@ -7,8 +7,14 @@ For one pair (centre w, context c) with negatives k_1..k_K the loss is
 and a batch's loss is its mean over pairs. Gradients of rows gathered from a table go back by a
 scatter-add, so a word that occurs twice in a batch gets both updates.
 
-Training follows word2vec: per-pair gradients *summed* over a batch, SGD at a learning rate decaying
-linearly from 0.025 to 0.0001, and the loss tallied per epoch in float64.
+Training follows word2vec: per-pair gradients *summed* over a batch (``train_step``), SGD at a
+learning rate decaying linearly from 0.025 to 0.0001 (``word2vec_lr``), in the one training loop:
+
+    data = SkipGramData("lee_background", seed=0)
+    model = SkipGram(len(data.vocabulary), 100, seed=0)
+    history = fit(model, SGD(model.parameters(), lr=0.025), data, epochs=5, lr_schedule=word2vec_lr(5))
+
+whose epoch records carry the loss summed over pairs in float64 (``loss_sum``).
 """
 
 import numpy as np
@@ -20,7 +26,7 @@ except ImportError:  # pragma: no cover - a SciPy that moved it: the public rout
     _csc_matvecs = None
 
 from . import init as initializers
-from .checks import InputError, _is_int, as_arrays, unpack
+from .checks import InputError, as_arrays, is_int, unpack
 from .model import Model
 
 INITS = ("gensim", "word2vec")
@@ -168,6 +174,17 @@ class SkipGram(Model):
         (doutput,) = output_backward(du)
         return float(loss), {"input_vectors.weight": dinput, "output_vectors.weight": doutput}
 
+    def train_step(self, batch, optimizer):
+        """One training step of ``numpy_impl.train.fit``, word2vec's: the optimizer follows the
+        gradient of the batch's *summed* loss (each pair's own gradient, as word2vec applies them),
+        fused into ``sgd_step`` for plain SGD. Returns the batch's mean loss."""
+        if type(optimizer).__name__ == "SGD" and is_plain_sgd(optimizer.hparams):
+            return self.sgd_step(batch, optimizer.lr) / len(batch[0])
+        loss, grads = self.loss_and_grads(batch)
+        if np.isfinite(loss):
+            optimizer.step({name: grad * len(batch[0]) for name, grad in grads.items()})
+        return loss
+
     def sgd_step(self, batch, lr):
         """word2vec's update: both tables minus ``lr`` times the per-pair gradients summed over the
         batch, all computed at the weights before the step. Returns the batch's summed loss (float64).
@@ -215,7 +232,7 @@ def check_skipgram_ids(batch, vocab_size):
     if negatives.ndim != 2 or negatives.shape[0] != n or negatives.shape[1] < 1:
         raise InputError(f"negatives must have shape ({n}, K) with K >= 1; got {tuple(negatives.shape)}")
     for name, ids in (("centers", centers), ("contexts", contexts), ("negatives", negatives)):
-        if not _is_int(ids):
+        if not is_int(ids):
             raise InputError(f"{name} must hold integer word ids; got dtype {ids.dtype}")
         low, high = int(ids.min()), int(ids.max())
         if low < 0 or high >= vocab_size:
@@ -233,57 +250,18 @@ def _sigmoid(x):
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
 
-def train_skipgram(model, data, epochs, *, start_lr=0.025, end_lr=0.0001, progress="auto", desc=None):
-    """Train ``model`` (either engine's SkipGram: anything with ``sgd_step(batch, lr)``) for ``epochs``
-    passes over ``data`` (a ``numpy_impl.text.SkipGramData``), word2vec's way.
-
-    The learning rate decays linearly from ``start_lr`` to ``end_lr`` over all epochs, set before
-    each batch from the fraction of pairs done. Returns one dict per epoch: the loss summed over
-    pairs in float64 (``loss``), its mean per pair, pairs, words kept after subsampling, seconds,
-    words per second and the last learning rate. ``progress``: "auto" (a tqdm bar on a terminal,
-    one line per epoch otherwise), "bar", "lines" or "off".
-    """
-    import time
-
-    from .train import Progress
-
+def word2vec_lr(epochs, start_lr=0.025, end_lr=0.0001):
+    """word2vec's learning rate as an ``lr_schedule`` for ``fit``: linear from ``start_lr`` to
+    ``end_lr`` over all ``epochs``, t being epochs done (fractions counted in pairs)."""
     if int(epochs) != epochs or epochs < 1:
         raise InputError(f"epochs must be a positive integer; got {epochs!r}")
-    epochs = int(epochs)
-    history, reporter = [], None
-    for epoch in range(epochs):
-        start = time.perf_counter()
-        batches = data.epoch(epoch)
-        if reporter is None:
-            desc = desc or f"skip-gram {type(model).__module__.split('.')[0].removesuffix('_impl')}"
-            reporter = Progress(progress, desc, epochs, len(batches))
-        total, done, lr = 0.0, 0, start_lr
-        for batch in batches:
-            lr = max(end_lr, start_lr - (start_lr - end_lr) * (epoch + done / batches.n_pairs) / epochs)
-            loss = model.sgd_step(batch, lr)
-            total += loss
-            done += len(batch[0])
-            reporter.step(loss / len(batch[0]))
-        seconds = time.perf_counter() - start
-        history.append(
-            {
-                "epoch": epoch + 1,
-                "loss": total,
-                "mean_loss": total / max(batches.n_pairs, 1),
-                "pairs": batches.n_pairs,
-                "words": batches.n_words,
-                "seconds": seconds,
-                "words_per_s": batches.n_words / seconds,
-                "lr": lr,
-            }
-        )
-        reporter.epoch_done(
-            {
-                "epoch": epoch + 1,
-                "loss/pair": total / max(batches.n_pairs, 1),
-                "lr": lr,
-                "k words/s": batches.n_words / seconds / 1e3,
-            }
-        )
-    reporter.close()
-    return history
+
+    def lr(t):
+        return max(end_lr, start_lr - (start_lr - end_lr) * t / epochs)
+
+    return lr
+
+
+def is_plain_sgd(hparams):
+    """SGD without momentum or weight decay: the update word2vec's fused step computes."""
+    return not hparams.get("momentum") and not hparams.get("weight_decay") and not hparams.get("maximize")

@@ -6,6 +6,7 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
+from cases import Case
 
 import numpy_impl
 import torch_impl
@@ -73,16 +74,6 @@ CONFIGS = [
     Config("mlp", (784, 128, 10), "relu", n=64, finite_differences="sampled"),
     Config("mlp", (784, 128, 10), "relu", dtype=F32, n=64),
 ]
-
-
-@dataclass(frozen=True)
-class Case:
-    config: Config
-    point: str
-
-    @property
-    def id(self):
-        return f"{self.config.label}-{self.point}"
 
 
 CASES = [Case(config, point) for config in CONFIGS for point in config.points()]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from cases import Case
 from gensim.models import Word2Vec
 from gensim.test.utils import datapath
 from gensim.utils import simple_preprocess
@@ -94,16 +95,6 @@ POINTS = (
     "huge_scores",
     "batch_of_1",
 )
-
-
-@dataclass(frozen=True)
-class Case:
-    config: Config
-    point: str
-
-    @property
-    def id(self):
-        return f"{self.config.label}-{self.point}"
 
 
 CASES = [Case(config, point) for config in CONFIGS for point in POINTS]

@@ -23,7 +23,16 @@ def test_plain_torch_use_does_not_import_lightning():
 def test_runtime_dependencies_and_lock():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     names = {dep.split(">")[0].split("=")[0].split("<")[0].strip() for dep in project["dependencies"]}
-    wanted = {"numpy", "torch", "lightning", "scikit-learn", "huggingface-hub", "safetensors", "tqdm", "matplotlib"}
+    wanted = {
+        "numpy",
+        "torch",
+        "lightning",
+        "scikit-learn",
+        "huggingface-hub",
+        "safetensors",
+        "tqdm",
+        "matplotlib",
+    }
     assert wanted | {"gensim"} <= names
     assert project["requires-python"] == ">=3.11"
     dev = {d.split(">")[0] for d in project["optional-dependencies"]["dev"]}

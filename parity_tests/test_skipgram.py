@@ -14,9 +14,12 @@ from skipgram_cases import training_step_error as step_error
 
 import numpy_impl.skipgram as numpy_skipgram
 import torch_impl.skipgram as torch_skipgram
+from numpy_impl import optim as numpy_optim
+from numpy_impl import train as numpy_train
 from numpy_impl.checks import InputError
-from numpy_impl.skipgram import negative_sampling_loss, pair_scores, train_skipgram
+from numpy_impl.skipgram import negative_sampling_loss, pair_scores, word2vec_lr
 from numpy_impl.text import SkipGramData, TokenizedCorpus, bundled_corpus
+from torch_impl import train as torch_train
 from torch_impl.bridge import load_numpy_state_dict, to_numpy_state_dict
 
 NAMES = ["input_vectors.weight", "output_vectors.weight"]
@@ -131,19 +134,45 @@ def lee_small():
     return SkipGramData(tokens, min_count=5, batch_size=512, seed=11)
 
 
+def word2vec_fit(model, data, epochs, start_lr=0.025, end_lr=0.0001):
+    """The one training loop of the model's engine, plain SGD on word2vec's schedule."""
+    if isinstance(model, torch.nn.Module):
+        optimizer = torch.optim.SGD(model.parameters(), lr=start_lr)
+        fit = torch_train.fit
+    else:
+        optimizer, fit = numpy_optim.SGD(model.parameters(), lr=start_lr), numpy_train.fit
+    return fit(
+        model,
+        optimizer,
+        data,
+        epochs=epochs,
+        lr_schedule=word2vec_lr(epochs, start_lr, end_lr),
+        progress="off",
+    )
+
+
+def assert_same_state(a, b):
+    assert a.keys() == b.keys()
+    for name in a:
+        assert np.array_equal(a[name], b[name]), name
+
+
 def test_one_epoch_of_training_in_both_engines_ends_within_1e_10(lee_small):
     """One seed, the same batches, float64: NumPy's sgd_step vs torch's hand-written index_add_ path."""
     numpy_model = numpy_skipgram.SkipGram(len(lee_small.vocabulary), 24, seed=4, dtype=np.float64)
     torch_model = torch_skipgram.SkipGram(len(lee_small.vocabulary), 24, seed=4, dtype=np.float64)
-    numpy_history = train_skipgram(numpy_model, lee_small, 1, progress="off")
-    torch_history = train_skipgram(torch_model, lee_small, 1, progress="off")
+    numpy_history = word2vec_fit(numpy_model, lee_small, 1)
+    torch_history = word2vec_fit(torch_model, lee_small, 1)
     torch_state = to_numpy_state_dict(torch_model.state_dict())
     for name, value in numpy_model.state_dict().items():
         scale = np.abs(value).max()
         assert np.abs(value - torch_state[name]).max() <= 1e-10 * scale, name
         assert scale > 0.05  # the output table really moved away from zero
-    assert numpy_history[0]["pairs"] == torch_history[0]["pairs"] > 100_000
-    assert numpy_history[0]["loss"] == pytest.approx(torch_history[0]["loss"], rel=1e-12)
+    assert numpy_history.epochs[0]["pairs"] == torch_history.epochs[0]["pairs"] > 100_000
+    assert numpy_history.epochs[0]["loss_sum"] == pytest.approx(
+        torch_history.epochs[0]["loss_sum"], rel=1e-12
+    )
+    assert numpy_history.step_loss == pytest.approx(torch_history.step_loss, rel=1e-12)
 
 
 def test_epoch_loss_is_a_float64_tally_of_every_pair(lee_small):
@@ -160,22 +189,83 @@ def test_epoch_loss_is_a_float64_tally_of_every_pair(lee_small):
         )
         pair_losses.append(negative_sampling_loss(scores)[0].astype(np.float64))
         shadow.sgd_step(batch, 0.01)
-    history = train_skipgram(model, lee_small, 1, start_lr=0.01, end_lr=0.01, progress="off")
-    assert isinstance(history[0]["loss"], float)
-    assert history[0]["loss"] == pytest.approx(math.fsum(np.concatenate(pair_losses)), rel=1e-12)
-    assert history[0]["mean_loss"] == pytest.approx(history[0]["loss"] / history[0]["pairs"])
+    record = word2vec_fit(model, lee_small, 1, start_lr=0.01, end_lr=0.01).epochs[0]
+    assert isinstance(record["loss_sum"], float)
+    assert record["loss_sum"] == pytest.approx(math.fsum(np.concatenate(pair_losses)), rel=1e-12)
+    assert record["loss"] == pytest.approx(record["loss_sum"] / record["pairs"])
+    assert_same_state(model.state_dict(), shadow.state_dict())
+
+
+@pytest.mark.parametrize(
+    "optimizer",
+    [("SGD", {"lr": 0.3}), ("SGD", {"lr": 0.1, "momentum": 0.9}), ("Adam", {"lr": 0.05})],
+    ids=["plain-sgd-fused", "momentum", "adam"],
+)
+def test_train_step_follows_the_summed_loss_in_both_engines(optimizer):
+    """train_step = optimizer.step(gradient of the summed loss), fused for plain SGD, autograd or
+    loss_and_grads otherwise; the two engines agree to 1e-12 after steps on repeated ids."""
+    name, hparams = optimizer
+    rng = np.random.default_rng(8)
+    numpy_model = numpy_skipgram.SkipGram(30, 7, seed=1, dtype=np.float64)
+    numpy_model.load_state_dict(nonzero_state(numpy_model, rng))
+    reference = numpy_skipgram.SkipGram(30, 7, seed=1, dtype=np.float64)
+    reference.load_state_dict(numpy_model.state_dict())
+    torch_model = torch_skipgram.SkipGram(30, 7, seed=1, dtype=np.float64)
+    load_numpy_state_dict(torch_model, numpy_model.state_dict())
+    numpy_opt = getattr(numpy_optim, name)(numpy_model.parameters(), **hparams)
+    reference_opt = getattr(numpy_optim, name)(reference.parameters(), **hparams)
+    torch_opt = getattr(torch.optim, name)(torch_model.parameters(), **hparams)
+    for _ in range(4):
+        batch = skipgram_batch(30, 17, 3, rng, distinct_words=5)
+        loss = numpy_model.train_step(batch, numpy_opt)
+        assert torch_model.train_step(batch, torch_opt) == pytest.approx(loss, rel=1e-12)
+        reference_loss, grads = reference.loss_and_grads(batch)
+        reference_opt.step({key: grad * len(batch[0]) for key, grad in grads.items()})
+        assert loss == pytest.approx(reference_loss, rel=1e-12)
+    torch_state = to_numpy_state_dict(torch_model.state_dict())
+    for key, value in numpy_model.state_dict().items():
+        np.testing.assert_allclose(value, torch_state[key], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(value, reference.state_dict()[key], rtol=0, atol=1e-12)
+
+
+def test_checkpointed_training_resumes_mid_epoch_bit_for_bit(lee_small, tmp_path):
+    """The one loop's checkpoints work for skip-gram: an interrupted run, resumed, redraws the same
+    negatives and ends with the uninterrupted run's vectors."""
+    vocab_size = len(lee_small.vocabulary)
+
+    def run(epochs, **options):
+        model = numpy_skipgram.SkipGram(vocab_size, 8, seed=2, dtype=np.float64)
+        history = numpy_train.fit(
+            model,
+            numpy_optim.SGD(model.parameters(), lr=0.025),
+            lee_small,
+            epochs=epochs,
+            lr_schedule=word2vec_lr(2),
+            progress="off",
+            **options,
+        )
+        return model, history
+
+    whole, whole_history = run(2)
+    checkpoint = tmp_path / "sgns.safetensors"
+    run(1, checkpoint=checkpoint, checkpoint_every=100)  # stops after epoch 1 (a finished run's file)
+    resumed, resumed_history = run(2, checkpoint=checkpoint, resume=True)
+    assert_same_state(resumed.state_dict(), whole.state_dict())
+    assert resumed_history.step_loss == whole_history.step_loss
+    state = numpy_train.load_checkpoint(checkpoint)
+    assert state.epoch == 2 and state.meta["run"]["vocabulary"] == vocab_size
 
 
 def test_learning_rate_decays_linearly_to_the_floor(lee_small):
     """word2vec's schedule: 0.025 - (0.025 - 0.0001) x (share of all epochs' pairs done), per batch."""
     model = numpy_skipgram.SkipGram(len(lee_small.vocabulary), 8, seed=0)
-    history = train_skipgram(model, lee_small, 2, progress="off")
+    history = word2vec_fit(model, lee_small, 2).epochs
     for epoch, record in enumerate(history):
         done_before_last_batch = (record["pairs"] - 1) // 512 * 512
         expected = 0.025 - 0.0249 * (epoch + done_before_last_batch / record["pairs"]) / 2
         assert record["lr"] == pytest.approx(expected, rel=1e-12)
     assert history[1]["lr"] < 0.0001 + 0.0249 * 512 / history[1]["pairs"]  # nearly down to the floor
-    assert history[1]["mean_loss"] < history[0]["mean_loss"]
+    assert history[1]["loss"] < history[0]["loss"]
 
 
 @pytest.mark.parametrize(("init", "bound"), [("gensim", 1.0), ("word2vec", 0.5)])
@@ -237,4 +327,4 @@ def test_bad_constructor_arguments():
         with pytest.raises(ValueError, match=message):
             numpy_skipgram.SkipGram(**kwargs)
     with pytest.raises(InputError, match="epochs must be a positive integer"):
-        train_skipgram(numpy_skipgram.SkipGram(5, 3), None, 0)
+        word2vec_lr(0)

@@ -1,7 +1,16 @@
 """Skip-gram quality and speed at equal epochs: the NumPy and torch twins against gensim's Word2Vec
 (workers=1) in one run, for corpus-order and shuffled-pair batches, mean over seeds; then issue 3's
 acceptance checks. Defaults are SKIPGRAM.md's setting: head500, 5 epochs, d 100, K 5, window 5,
-seeds 0-2, stemmed evaluation sets, one thread.
+seeds 0-2, stemmed evaluation sets, one thread; and ours:
+
+- batch 256: corpus-order batches sum the updates of a topic word repeated within a batch, so
+  the smaller the batch, the closer to gensim's pair-by-pair updates. Measured wordsim353 minus
+  gensim's, corpus order, 3 seeds: +0.021 at batch 1024, +0.019 at 256, +0.017 at 128; words/s
+  drop with the batch (0.77x, 0.58x, 0.49x gensim for NumPy in float32).
+- float64 twins: the two engines then agree to rounding (1e-15) and so give identical scores;
+  in float32 NumPy's BLAS and torch's kernels round sums and exponentials differently, and one
+  run in six differed in the 6th decimal of simlex999. ``--dtype float32`` for gensim's dtype and
+  speed.
 
     python scripts/bench_skipgram.py [--quick] [--json out.json]
 
@@ -23,7 +32,8 @@ def parse_args(argv=None):
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--dim", type=int, default=100)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--batch-size", type=int, default=1024)
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--dtype", choices=("float64", "float32"), default="float64", help="the twins' dtype")
     parser.add_argument("--variants", default="ordered,shuffled", help="ordered and/or shuffled pairs")
     parser.add_argument("--quick", action="store_true", help="smoke run: lee_background, 1 epoch, 1 seed")
     parser.add_argument("--json", help="write every figure to this file")
@@ -56,7 +66,9 @@ def run(args):
             data = SkipGramData(
                 sentences, batch_size=args.batch_size, shuffle=variant == "shuffled", seed=seed, **SETTINGS
             )
-            twins, histories = train_twins(data, args.dim, args.epochs, seed=seed, progress="off")
+            twins, histories = train_twins(
+                data, args.dim, args.epochs, seed=seed, dtype=np.dtype(args.dtype), progress="off"
+            )
             for engine, wv in twins.items():
                 runs.append(
                     _record(variant, engine, seed, score(wv, stem=stem), words_per_second(histories[engine]))
@@ -69,6 +81,7 @@ def run(args):
             "dim": args.dim,
             "seeds": args.seeds,
             "batch_size": args.batch_size,
+            "dtype": args.dtype,
             "stemmed_evaluation": stem,
             **SETTINGS,
         },
@@ -143,7 +156,7 @@ def report(result, table, checks):
     s = result["settings"]
     lines = [
         f"skip-gram benchmark: {s['corpus']}, {s['epochs']} epochs, d {s['dim']}, K {s['negatives']}, "
-        f"window {s['window']}, batch {s['batch_size']}, seeds {s['seeds']}, "
+        f"window {s['window']}, batch {s['batch_size']}, {s['dtype']}, seeds {s['seeds']}, "
         f"{'stemmed' if s['stemmed_evaluation'] else 'raw'} evaluation sets ({result['seconds']:.0f} s)",
         f"  {'variant':>8s} {'engine':>6s} {'wordsim353':>11s} {'simlex999':>10s} {'analogy %':>10s} "
         f"{'k words/s':>10s} {'x gensim':>9s}",
@@ -153,7 +166,10 @@ def report(result, table, checks):
             f"  {row['variant']:>8s} {row['engine']:>6s} {row['wordsim353']:>11.4f} {row['simlex999']:>10.4f} "
             f"{100 * row['analogy_accuracy']:>10.2f} {row['words_per_s'] / 1e3:>10.0f} {row['speed_vs_gensim']:>9.2f}"
         )
-    lines.append("acceptance:")
+    standard = s["corpus"] == "head500" and s["epochs"] == 5 and s["dim"] == 100 and len(s["seeds"]) >= 3
+    lines.append(
+        "acceptance:" if standard else "acceptance (set for head500, 5 epochs, d 100, 3 seeds; not these):"
+    )
     lines += [f"  {'PASS' if ok else 'FAIL'}  {text}" for text, ok in checks]
     return "\n".join(lines)
 

@@ -1,9 +1,10 @@
 """Skip-gram with negative sampling, the torch twin of ``numpy_impl/skipgram.py``: two
 ``nn.Embedding`` tables (optionally with sparse gradients) holding the NumPy twin's initial values.
 
-``loss(batch)`` is for autograd and parity; ``sgd_step`` is word2vec's update with the gradients
-written by hand and ``index_add_`` as the scatter-add (the fast CPU path); ``autograd_step`` is the
-same update through autograd.
+``loss(batch)`` is for autograd and parity; ``train_step`` is word2vec's step for the training
+loop: ``sgd_step``, the update with the gradients written by hand and ``index_add_`` as the
+scatter-add (the fast CPU path), under plain SGD, autograd on the summed loss otherwise;
+``autograd_step`` is ``sgd_step`` through autograd.
 """
 
 import numpy as np
@@ -12,7 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import numpy_impl.skipgram
-from numpy_impl.skipgram import check_skipgram_ids
+from numpy_impl.skipgram import check_skipgram_ids, is_plain_sgd
 
 from .module import copy_numpy_parameters
 from .tensors import as_tensors, torch_dtype
@@ -63,6 +64,24 @@ class SkipGram(nn.Module):
 
     def forward(self, centers):
         return self.input_vectors(centers)
+
+    def train_step(self, batch, optimizer):
+        """One training step of ``torch_impl.train.fit``, word2vec's: the optimizer follows the
+        gradient of the batch's *summed* loss, fused into ``sgd_step`` for plain SGD. Returns the
+        batch's mean loss."""
+        groups = optimizer.param_groups
+        if type(optimizer) is torch.optim.SGD and all(is_plain_sgd(g) for g in groups):
+            return self.sgd_step(batch, groups[0]["lr"]) / len(batch[0])
+        optimizer.zero_grad()
+        centers, targets = self._ids(batch)
+        total = negative_sampling_loss(
+            pair_scores(self.input_vectors(centers), self.output_vectors(targets))
+        ).sum()
+        value = float(total.detach()) / len(centers)
+        if np.isfinite(value):
+            total.backward()
+            optimizer.step()
+        return value
 
     @torch.no_grad()
     def sgd_step(self, batch, lr):

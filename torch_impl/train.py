@@ -1,48 +1,51 @@
-"""A plain torch training loop, the twin of ``numpy_impl.train.fit`` for side-by-side runs: the same
-batches (``epoch_batches``), the same history and progress reporting, and
-``loss.backward(); optimizer.step()`` where NumPy calls ``loss_and_grads`` and ``optimizer.step(grads)``.
-(Checkpointed and distributed torch training belongs to Lightning, not here.)"""
+"""The torch side of the one training loop: ``numpy_impl.train.fit`` with a torch step, so both
+engines see the same batches, learning-rate schedule, history and progress reporting; where NumPy
+calls ``loss_and_grads`` and ``optimizer.step(grads)``, torch calls ``loss.backward()`` and
+``optimizer.step()``. (Checkpointed and distributed torch training belongs to Lightning, not here.)"""
 
 import math
 
 import torch
 
-from numpy_impl.train import DivergedError, History, Progress, check_data, epoch_batches, epoch_record
+from numpy_impl import train as numpy_train
 
 from .tensors import as_tensor
 
 
-def fit(module, optimizer, data, *, epochs, batch_size, seed=0, evaluate=None, progress="auto", desc="train"):
-    """Train ``module`` (which has ``loss(batch) -> scalar tensor``) with a ``torch.optim`` optimizer.
+def torch_step(module, optimizer, batch):
+    """One ``torch.optim`` step of ``module`` (which has ``loss(batch) -> scalar tensor``, or its own
+    ``train_step(batch, optimizer)``); returns the batch's loss, before the update when not finite."""
+    train_step = getattr(module, "train_step", None)
+    if train_step is not None:
+        return float(train_step(batch, optimizer))
+    optimizer.zero_grad()
+    loss = module.loss(batch)
+    value = float(loss.detach())
+    if math.isfinite(value):
+        loss.backward()
+        optimizer.step()
+    return value
 
-    data: a tuple of arrays or tensors indexed by the same rows; evaluate: optional
-    ``evaluate(module) -> dict of floats`` after each epoch (run under ``torch.no_grad()``).
+
+def fit(module, optimizer, data, *, evaluate=None, **options):
+    """Train ``module`` with a ``torch.optim`` optimizer; ``options`` as ``numpy_impl.train.fit``
+    (epochs, batch_size, seed, lr_schedule, progress, desc), checkpoints aside.
+
+    data: a tuple of arrays or tensors indexed by the same rows, or a batch source; evaluate:
+    optional ``evaluate(module) -> dict of floats`` after each epoch (run under ``torch.no_grad()``).
     """
-    data, n_rows = check_data(data)
-    tensors = tuple(as_tensor(a) for a in data)
-    history = History()
-    reporter = Progress(progress, desc, epochs, math.ceil(n_rows / batch_size))
-    try:
-        for epoch in range(epochs):
-            plan = epoch_batches(n_rows, batch_size, seed, epoch)
-            for b, rows in enumerate(plan):
-                batch = tuple(t[torch.from_numpy(rows)] for t in tensors)
-                optimizer.zero_grad()
-                loss = module.loss(batch)
-                value = float(loss.detach())
-                if not math.isfinite(value):
-                    where = (
-                        f"step {len(history.step_loss) + 1} (epoch {epoch + 1}, batch {b + 1} of {len(plan)})"
-                    )
-                    raise DivergedError(f"the loss became {value} at {where}; training stopped")
-                loss.backward()
-                optimizer.step()
-                history.step_loss.append(value)
-                reporter.step(value)
-            with torch.no_grad():
-                metrics = evaluate(module) if evaluate else None
-            history.epochs.append(epoch_record(epoch, history, plan, metrics))
-            reporter.epoch_done(history.epochs[-1])
-    finally:
-        reporter.close()
-    return history
+    kept = sorted(set(options) & {"checkpoint", "checkpoint_every", "resume", "step"})
+    if kept:
+        raise TypeError(
+            f"torch_impl.train.fit does not take {', '.join(kept)}; checkpointed torch runs use Lightning"
+        )
+    if not hasattr(data, "epoch"):
+        data, _ = numpy_train.check_data(data)
+        data = tuple(as_tensor(a) for a in data)
+
+    def evaluate_without_grad(model):
+        with torch.no_grad():
+            return evaluate(model)
+
+    evaluate = evaluate_without_grad if evaluate else None
+    return numpy_train.fit(module, optimizer, data, evaluate=evaluate, step=torch_step, **options)

@@ -55,6 +55,19 @@ class SkipGramData:
         """Tokens an epoch keeps on average after subsampling (gensim's "effective words")."""
         return float(self.keep_probability[self.encoded.ids].sum())
 
+    def run_key(self):
+        """What a training checkpoint must share with the run that resumes it."""
+        return {
+            "seed": int(self.seed),
+            "batch_size": self.batch_size,
+            "shuffle": self.shuffle,
+            "vocabulary": len(self.vocabulary),
+            "tokens": int(len(self.encoded.ids)),
+            "window": self.window,
+            "negatives": self.negatives,
+            "sample": float(self.sample),
+        }
+
     def epoch(self, epoch):
         rng = np.random.default_rng([self.seed, epoch])
         kept = subsample(self.encoded.ids, self.keep_probability, rng)
@@ -82,6 +95,13 @@ class Epoch:
     @property
     def n_pairs(self):
         return len(self.centers)
+
+    n_examples = n_pairs  # what the training loop's learning-rate schedule counts
+
+    @property
+    def record(self):
+        """What the training loop keeps about this epoch: pairs, and words kept after subsampling."""
+        return {"pairs": int(self.n_pairs), "words": int(self.n_words)}
 
     def __len__(self):
         return -(-self.n_pairs // self._data.batch_size)

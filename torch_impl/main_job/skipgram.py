@@ -6,11 +6,16 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 
 import numpy_impl.skipgram as numpy_skipgram
 import torch_impl.skipgram as torch_skipgram
+from numpy_impl import optim as numpy_optim
 from numpy_impl.embeddings import WordVectors, evaluate, save_word2vec_text
 from numpy_impl.text import SkipGramData, TokenizedCorpus, load_corpus
+from numpy_impl.train import History
+from numpy_impl.train import fit as fit_numpy
+from torch_impl.train import fit as fit_torch
 
 from . import plots
 
@@ -20,6 +25,9 @@ QUICK_SENTENCES = 120  # quick=True trains on the corpus's first sentences only
 SETTINGS = {"min_count": 5, "window": 5, "negatives": 5, "sample": 1e-3}
 QUERY_WORDS = ("police", "government", "fire", "australia", "president", "children", "israeli", "war")
 STEMMED_CORPORA = ("head500",)  # Porter-stemmed text: evaluate with stemmed copies of the sets
+START_LR, END_LR = 0.025, 0.0001  # word2vec's, decayed linearly over all epochs
+TWINS = {"numpy": numpy_skipgram, "torch": torch_skipgram}
+FITS = {"numpy": fit_numpy, "torch": fit_torch}
 
 
 def run_skipgram(
@@ -78,9 +86,7 @@ def run_skipgram(
         "identical_scores": _same(scores["numpy"], scores["torch"]),
         "max_vector_difference": float(np.abs(engines["numpy"].vectors - engines["torch"].vectors).max()),
         "words_per_s": {engine: words_per_second(history) for engine, history in histories.items()},
-        "loss_per_pair": {
-            engine: [h["mean_loss"] for h in histories[engine]] for engine in ("numpy", "torch")
-        },
+        "loss_per_pair": {engine: histories[engine].metric("loss") for engine in ("numpy", "torch")},
         "neighbours": {
             engine: {w: [n for n, _ in found] for w, found in by_word.items()}
             for engine, by_word in neighbours.items()
@@ -93,13 +99,22 @@ def run_skipgram(
 
 
 def train_twins(data, dim, epochs, *, seed, dtype=np.float32, progress="auto", engines=("numpy", "torch")):
-    """Each engine's SkipGram trained on ``data`` from ``seed``: ({engine: WordVectors}, {engine: history})."""
-    modules = {"numpy": numpy_skipgram, "torch": torch_skipgram}
+    """Each engine's SkipGram trained on ``data`` from ``seed`` by the one training loop, plain SGD
+    on word2vec's schedule: ({engine: WordVectors}, {engine: History})."""
     vectors, histories = {}, {}
     for engine in engines:
-        model = modules[engine].SkipGram(len(data.vocabulary), dim, seed=seed, dtype=dtype)
-        histories[engine] = numpy_skipgram.train_skipgram(
-            model, data, epochs, progress=progress, desc=f"skip-gram {engine}"
+        model = TWINS[engine].SkipGram(len(data.vocabulary), dim, seed=seed, dtype=dtype)
+        optimizer = (numpy_optim.SGD if engine == "numpy" else torch.optim.SGD)(
+            model.parameters(), lr=START_LR
+        )
+        histories[engine] = FITS[engine](
+            model,
+            optimizer,
+            data,
+            epochs=epochs,
+            lr_schedule=numpy_skipgram.word2vec_lr(epochs, START_LR, END_LR),
+            progress=progress,
+            desc=f"skip-gram {engine}",
         )
         vectors[engine] = WordVectors.from_model(model, data.vocabulary)
     return vectors, histories
@@ -124,13 +139,14 @@ def train_gensim(sentences, dim, epochs, seed):
     start = time.perf_counter()
     effective, _ = model.train(sentences.sentences, total_examples=model.corpus_count, epochs=epochs)
     seconds = time.perf_counter() - start
-    history = [{"words": effective / epochs, "seconds": seconds / epochs}] * epochs
+    history = History(epochs=[{"epoch": e + 1, "words": effective / epochs} for e in range(epochs)])
+    history.seconds = [seconds / epochs] * epochs
     return WordVectors(model.wv.index_to_key, model.wv.vectors), history
 
 
 def words_per_second(history):
     """Words kept after subsampling per second of training, over all epochs (gensim's measure)."""
-    return sum(h["words"] for h in history) / sum(h["seconds"] for h in history)
+    return sum(history.metric("words")) / sum(history.seconds)
 
 
 def score(vectors, *, stem=False):
