@@ -47,5 +47,5 @@ def fit(module, optimizer, data, *, evaluate=None, **options):
         with torch.no_grad():
             return evaluate(model)
 
-    evaluate = evaluate_without_grad if evaluate else None
-    return numpy_train.fit(module, optimizer, data, evaluate=evaluate, step=torch_step, **options)
+    without_grad = evaluate_without_grad if evaluate else None
+    return numpy_train.fit(module, optimizer, data, evaluate=without_grad, step=torch_step, **options)
