@@ -16,6 +16,7 @@ import numpy as np
 from numpy_impl import linear as linear_module
 from numpy_impl import mlp as mlp_module
 from numpy_impl import ops
+from numpy_impl import skipgram as sg
 
 
 @dataclass(frozen=True)
@@ -441,6 +442,139 @@ AUTOENCODER_MUTANTS = [
 ]
 BY_NAME.update({m.name: m for m in AUTOENCODER_MUTANTS})
 # --- end of autoencoder mutants --------------------------------------------------------------------
+
+
+# --- skip-gram (SGNS) mutants: VERIFICATION.md's SGNS bugs, swapped into numpy_impl.skipgram -------
+# (its methods look the operations up on the module at call time); test_skipgram_mutants.py runs
+# the skip-gram battery under each.
+
+
+def _assign_rows(table, ids, rows):
+    ids = np.asarray(ids).reshape(-1)
+    table[ids] += rows.reshape(len(ids), -1)  # fancy-index += keeps one update per repeated id
+
+
+def _assign_outer(table, ids, weights, rows):
+    table[ids] += weights[:, :, None] * rows[:, None, :]
+
+
+def _flat_add_at(table, ids, rows):  # equivalent: np.add.at on flat indices, another summation order
+    ids = np.asarray(ids).reshape(-1)
+    d = table.shape[1]
+    np.add.at(table.reshape(-1), (ids[:, None] * d + np.arange(d)).ravel(), rows.reshape(len(ids), d).ravel())
+
+
+def _scores(dv=None, du=None, scores=None):
+    def pair_scores(v, u):
+        s = np.matmul(u, v[:, :, None])[:, :, 0] if scores is None else scores(v, u)
+
+        def backward(ds):
+            right_dv = np.matmul(ds[:, None, :], u)[:, 0]
+            right_du = ds[:, :, None] * v[:, None, :]
+            return (right_dv if dv is None else dv(ds, u, v)), (right_du if du is None else du(ds, u, v))
+
+        return s, backward
+
+    return pair_scores
+
+
+def _loss(loss=None, dscores=None, ignore_dloss=False):
+    """negative_sampling_loss with the forward and/or the backward (dscores before x dloss) swapped."""
+
+    def softplus(x):
+        return np.logaddexp(0, x)
+
+    def negative_sampling_loss(s):
+        value = softplus(-s[:, 0]) + softplus(s[:, 1:]).sum(-1) if loss is None else loss(s, softplus)
+
+        def backward(dloss):
+            ds = _right_dscores(s) if dscores is None else dscores(s, sg._sigmoid)
+            return (ds if ignore_dloss else ds * np.asarray(dloss, dtype=s.dtype)[:, None],)
+
+        return value, backward
+
+    return negative_sampling_loss
+
+
+def _right_dscores(s):
+    ds = sg._sigmoid(s)
+    ds[:, 0] -= 1
+    return ds
+
+
+def _with_first(ds, first):
+    ds = ds.copy()
+    ds[:, 0] = first
+    return ds
+
+
+def _with_rest(ds, rest):
+    ds = ds.copy()
+    ds[:, 1:] = rest
+    return ds
+
+
+_SKIPGRAM_BUGS = {
+    "rows_assigned": {"scatter_add": _assign_rows},
+    "outer_rows_assigned": {"scatter_add_outer": _assign_outer},
+    "positive_sign_flipped": {
+        "negative_sampling_loss": _loss(dscores=lambda s, sig: _with_first(sig(s), 1 - sig(s[:, 0])))
+    },
+    "negative_sign_flipped": {
+        "negative_sampling_loss": _loss(dscores=lambda s, sig: _with_rest(_right_dscores(s), -sig(s[:, 1:])))
+    },
+    "negatives_missing_in_gradient": {
+        "negative_sampling_loss": _loss(dscores=lambda s, sig: _with_rest(_right_dscores(s), 0.0))
+    },
+    "negatives_missing_everywhere": {
+        "negative_sampling_loss": _loss(
+            loss=lambda s, sp: sp(-s[:, 0]), dscores=lambda s, sig: _with_rest(_right_dscores(s), 0.0)
+        )
+    },
+    "mean_over_negatives": {
+        "negative_sampling_loss": _loss(
+            loss=lambda s, sp: sp(-s[:, 0]) + sp(s[:, 1:]).mean(-1),
+            dscores=lambda s, sig: _with_rest(_right_dscores(s), sig(s[:, 1:]) / (s.shape[1] - 1)),
+        )
+    },
+    "positive_term_as_negative": {
+        "negative_sampling_loss": _loss(loss=lambda s, sp: sp(s).sum(-1), dscores=lambda s, sig: sig(s))
+    },
+    "gradient_not_divided_by_batch": {"negative_sampling_loss": _loss(ignore_dloss=True)},
+    "input_gradient_dropped": {"pair_scores": _scores(dv=lambda ds, u, v: np.zeros_like(v))},
+    "input_gradient_positive_only": {"pair_scores": _scores(dv=lambda ds, u, v: ds[:, :1] * u[:, 0])},
+    "output_gradient_uses_u": {"pair_scores": _scores(du=lambda ds, u, v: ds[:, :, None] * u)},
+    "gradient_scaled_1e-7": {
+        "pair_scores": _scores(du=lambda ds, u, v: ds[:, :, None] * v[:, None, :] * (1 + 1e-7))
+    },
+}
+_SKIPGRAM_EQUIVALENT = {
+    "flat_add_at_scatter": {"scatter_add": _flat_add_at},
+    "scores_by_multiply_and_sum": {"pair_scores": _scores(scores=lambda v, u: (u * v[:, None, :]).sum(-1))},
+    "softplus_by_log1p": {
+        "negative_sampling_loss": _loss(
+            loss=lambda s, sp: (
+                np.maximum(-s[:, 0], 0)
+                + np.log1p(np.exp(-np.abs(s[:, 0])))
+                + (np.maximum(s[:, 1:], 0) + np.log1p(np.exp(-np.abs(s[:, 1:])))).sum(-1)
+            )
+        )
+    },
+}
+
+
+def _on_skipgram(replacements):
+    return lambda: {(sg, name): replacement for name, replacement in replacements.items()}
+
+
+SKIPGRAM_MUTANTS = [
+    Mutant(name, name.replace("_", " "), _on_skipgram(r)) for name, r in _SKIPGRAM_BUGS.items()
+] + [
+    Mutant(name, name.replace("_", " "), _on_skipgram(r), equivalent=True)
+    for name, r in _SKIPGRAM_EQUIVALENT.items()
+]
+BY_NAME.update({m.name: m for m in SKIPGRAM_MUTANTS})
+# --- end of skip-gram mutants ----------------------------------------------------------------------
 
 
 @contextmanager

@@ -42,7 +42,7 @@ def test_both_engines_train_to_the_same_reconstruction_error(quick_result):
 
 def test_writes_the_figures_and_a_report(quick_result):
     result, out = quick_result
-    for name in ("reconstructions", "latent"):
+    for name in ("reconstructions", "latent", "loss_curves"):
         path = result["figures"][name]
         assert path.startswith(str(out))
         with open(path, "rb") as f:

@@ -35,8 +35,9 @@ def test_both_engines_end_with_the_same_vectors_and_scores(quick_result):
 
 def test_writes_the_report_the_figure_and_loadable_vectors(quick_result):
     result, out = quick_result
-    with open(result["figures"]["pca"], "rb") as f:
-        assert f.read(8) == PNG_MAGIC
+    for figure in ("pca", "loss_curves"):
+        with open(result["figures"][figure], "rb") as f:
+            assert f.read(8) == PNG_MAGIC, figure
     vectors = KeyedVectors.load_word2vec_format(result["files"][0], binary=False)
     assert len(vectors) == result["vocabulary"] and vectors.vector_size == 32
     report = format_skipgram(result)

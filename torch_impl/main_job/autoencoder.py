@@ -90,6 +90,11 @@ def run_autoencoder(
             x_test, numpy_reconstructions, torch_reconstructions, out_dir / "autoencoder_reconstructions.png"
         ),
         "latent": plot_latent(numpy_codes, y_test, out_dir / "autoencoder_latent.png", torch_codes),
+        "loss_curves": plots.loss_curves(
+            {"autoencoder": {"numpy": numpy_history, "torch": torch_history}},
+            out_dir / "autoencoder_loss_curves.png",
+            f"autoencoder {'-'.join(map(str, sizes))}, Adam, batch {batch_size}",
+        ),
     }
     return {
         "sizes": sizes,
@@ -129,7 +134,7 @@ def format_autoencoder(result):
             f"weight {result['max_weight_difference']:.2e}, latent code {result['max_latent_difference']:.2e}",
             f"  digits in the {result['sizes'][-1]}-D latent space: 5-nearest-neighbour test accuracy "
             f"{result['latent_knn_accuracy']:.1%} (chance 10 %)",
-            f"  figures: {result['figures']['reconstructions']}, {result['figures']['latent']}",
+            f"  figures: {', '.join(result['figures'].values())}",
         ]
     )
 

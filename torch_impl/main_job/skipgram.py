@@ -71,6 +71,11 @@ def run_skipgram(
     vectors_file = out_dir / "skipgram_vectors.txt"
     save_word2vec_text(engines["numpy"], vectors_file)
     pca = plot_pca(engines, queries, neighbours["numpy"], out_dir / "skipgram_pca.png")
+    curves = plots.loss_curves(
+        {"skip-gram": {engine: histories[engine] for engine in ("numpy", "torch")}},
+        out_dir / "skipgram_loss_curves.png",
+        f"skip-gram on {name}, batch {batch_size}",
+    )
 
     result = {
         "corpus": str(name),
@@ -91,8 +96,8 @@ def run_skipgram(
             engine: {w: [n for n, _ in found] for w, found in by_word.items()}
             for engine, by_word in neighbours.items()
         },
-        "figures": {"pca": str(pca)},
-        "files": [str(vectors_file), str(pca)],
+        "figures": {"pca": str(pca), "loss_curves": str(curves)},
+        "files": [str(vectors_file), str(pca), str(curves)],
     }
     result["report"] = format_skipgram(result)
     return result
