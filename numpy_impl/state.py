@@ -1,14 +1,13 @@
 """State dicts on disk and their validation. One format for both engines: safetensors, keyed
 like torch's ``state_dict()``, weights in (out, in) layout."""
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from safetensors.numpy import load_file, save_file
 
 from .checks import InputError
+from .files import atomic_path
 
 
 class StateDictError(InputError):
@@ -41,23 +40,9 @@ def check_state_dict(state_dict, shapes):
 
 def save_safetensors(state_dict, path, metadata=None):
     """Write atomically: a crash leaves the old file or the new one, never half of one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     arrays = {k: np.ascontiguousarray(np.asarray(v)) for k, v in state_dict.items()}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         save_file(arrays, tmp, metadata=metadata)
-        _fsync(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _fsync(path):
-    with open(path, "rb") as f:
-        os.fsync(f.fileno())
 
 
 def load_safetensors(path):

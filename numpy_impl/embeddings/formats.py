@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ..checks import InputError
+from ..files import atomic_open
 from .vectors import WordVectors
 
 
@@ -78,9 +79,7 @@ def _write(vectors, path, header):
     bad = next((w for w in vectors.words if not w or any(c.isspace() for c in w)), None)
     if bad is not None:
         raise InputError(f"cannot write the word {bad!r}: words in a text vector file hold no whitespace")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf8") as out:
+    with atomic_open(path) as out:
         if header:
             out.write(f"{len(vectors)} {vectors.dim}\n")
         for word, row in zip(vectors.words, vectors.vectors, strict=True):

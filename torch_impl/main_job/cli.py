@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+from numpy_impl.files import atomic_open
+
 from .data import load_split
 
 SECTIONS = ("classifiers", "autoencoder", "skipgram")
@@ -165,7 +167,8 @@ def main(argv=None):
     args.out.mkdir(parents=True, exist_ok=True)
     summary = args.out / "summary.json"
     argv = sys.argv[1:] if argv is None else list(argv)
-    summary.write_text(json.dumps({"argv": argv, **results}, indent=1, default=_plain))
+    with atomic_open(summary) as f:
+        json.dump({"argv": argv, **results}, f, indent=1, default=_plain)
     print(f"\nsummary: {summary}")
     return 0
 

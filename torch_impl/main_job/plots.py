@@ -5,6 +5,8 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from numpy_impl.files import atomic_path
+
 ENGINE_STYLE = {
     "numpy": {"color": "tab:blue", "linestyle": "-"},
     "torch": {"color": "tab:orange", "linestyle": "--"},
@@ -20,8 +22,8 @@ def figure(nrows=1, ncols=1, *, size=(5.0, 4.0), **subplot_kw):
 
 def save(fig, path):
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format=path.suffix.lstrip(".") or "png")
     return path
 
 
