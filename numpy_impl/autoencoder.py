@@ -45,7 +45,7 @@ class Autoencoder(Model):
     def reconstruct(self, x):
         return self.decode(self.encode(x))
 
-    def loss_and_grads(self, batch):
+    def loss_and_backward(self, batch):
         x = check_reconstruction_batch(as_arrays(batch), self.sizes[0])
         x = np.asarray(x, dtype=self.dtype)
         code, encoder_backward = stack_forward(
@@ -56,8 +56,10 @@ class Autoencoder(Model):
         )  # (N, D)
         loss, loss_backward = ops.mean_squared_error(reconstruction, x)
 
-        (dreconstruction,) = loss_backward()
-        dcode, grads = decoder_backward(dreconstruction)
-        _, encoder_grads = encoder_backward(dcode)
-        grads.update(encoder_grads)
-        return float(loss), {name: grads[name] for name in self._params}
+        def backward():
+            (dreconstruction,) = loss_backward()
+            dcode, grads = decoder_backward(dreconstruction)
+            _, encoder_grads = encoder_backward(dcode)
+            return grads | encoder_grads
+
+        return loss, backward

@@ -24,12 +24,15 @@ class LinearClassifier(Model):
         x = np.asarray(x, dtype=self.dtype)
         return ops.linear(x, self._params["weight"], self._params["bias"])[0]
 
-    def loss_and_grads(self, batch):
+    def loss_and_backward(self, batch):
         x, y = check_classifier_batch(as_arrays(batch), self.n_features, max(self.n_classes, 2))
         x = np.asarray(x, dtype=self.dtype)
         logits, linear_backward = ops.linear(x, self._params["weight"], self._params["bias"])  # (N, C)
         loss, loss_backward = ops.classification_loss(logits, y)
 
-        (dlogits,) = loss_backward()
-        _, dweight, dbias = linear_backward(dlogits)
-        return float(loss), {"weight": dweight, "bias": dbias}
+        def backward():
+            (dlogits,) = loss_backward()
+            _, dweight, dbias = linear_backward(dlogits)
+            return {"weight": dweight, "bias": dbias}
+
+        return loss, backward

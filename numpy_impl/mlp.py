@@ -62,12 +62,15 @@ class MLP(Model):
         z = stack_forward(self._params, np.asarray(x, dtype=self.dtype), 1, self.activation)[0]
         return ops.activation(self.activation)(z)[0]
 
-    def loss_and_grads(self, batch):
+    def loss_and_backward(self, batch):
         x, y = check_classifier_batch(as_arrays(batch), self.sizes[0], max(self.sizes[-1], 2))
         x = np.asarray(x, dtype=self.dtype)
         logits, stack_backward = stack_forward(self._params, x, self.n_layers, self.activation)  # (N, C)
         loss, loss_backward = ops.classification_loss(logits, y)
 
-        (dlogits,) = loss_backward()
-        _, grads = stack_backward(dlogits)
-        return float(loss), {name: grads[name] for name in self._params}
+        def backward():
+            (dlogits,) = loss_backward()
+            _, grads = stack_backward(dlogits)
+            return grads
+
+        return loss, backward

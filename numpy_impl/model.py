@@ -1,5 +1,5 @@
 """What every NumPy model shares: a dict of named parameters in torch's layout, the state-dict
-protocol, and the loss/gradient entry points. Subclasses write ``loss_and_grads`` by composing
+protocol, and the loss/gradient entry points. Subclasses write ``loss_and_backward`` by composing
 ``numpy_impl.ops``."""
 
 import numpy as np
@@ -33,10 +33,18 @@ class Model:
             self._params[name] = np.array(value, dtype=self.dtype)  # a copy: no aliasing with the caller
 
     def loss(self, batch):
-        return self.loss_and_grads(batch)[0]
+        """The mean loss over the batch, as a float (the forward pass only)."""
+        return float(self.loss_and_backward(batch)[0])
 
     def loss_and_grads(self, batch):
         """(mean loss over the batch as a float, gradients keyed like ``state_dict()``)."""
+        loss, backward = self.loss_and_backward(batch)
+        grads = backward()
+        return float(loss), {name: grads[name] for name in self._params}
+
+    def loss_and_backward(self, batch):
+        """The forward pass: (loss, ``backward() -> gradients by parameter name``), composed from
+        ``numpy_impl.ops``, each op's backward called in reverse order."""
         raise NotImplementedError
 
     def kink_signature(self, batch):

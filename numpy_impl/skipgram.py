@@ -160,7 +160,7 @@ class SkipGram(Model):
         """The word vectors to use after training: the input table (word2vec's and gensim's choice)."""
         return self._params["input_vectors.weight"]
 
-    def loss_and_grads(self, batch):
+    def loss_and_backward(self, batch):
         centers, targets = check_skipgram_batch(as_arrays(batch), self.vocab_size)
         v, input_backward = embedding(self._params["input_vectors.weight"], centers)  # (B, d)
         u, output_backward = embedding(self._params["output_vectors.weight"], targets)  # (B, 1 + K, d)
@@ -168,11 +168,14 @@ class SkipGram(Model):
         per_pair, loss_backward = negative_sampling_loss(scores)  # (B,)
         loss = per_pair.mean()
 
-        (dscores,) = loss_backward(np.full(len(per_pair), 1 / len(per_pair)))
-        dv, du = scores_backward(dscores)
-        (dinput,) = input_backward(dv)
-        (doutput,) = output_backward(du)
-        return float(loss), {"input_vectors.weight": dinput, "output_vectors.weight": doutput}
+        def backward():
+            (dscores,) = loss_backward(np.full(len(per_pair), 1 / len(per_pair)))
+            dv, du = scores_backward(dscores)
+            (dinput,) = input_backward(dv)
+            (doutput,) = output_backward(du)
+            return {"input_vectors.weight": dinput, "output_vectors.weight": doutput}
+
+        return loss, backward
 
     def train_step(self, batch, optimizer):
         """One training step of ``numpy_impl.train.fit``, word2vec's: the optimizer follows the
@@ -189,7 +192,7 @@ class SkipGram(Model):
         """word2vec's update: both tables minus ``lr`` times the per-pair gradients summed over the
         batch, all computed at the weights before the step. Returns the batch's summed loss (float64).
 
-        The same ops as ``loss_and_grads``, except that the output table's update is scattered
+        The same ops as ``loss_and_backward``, except that the output table's update is scattered
         straight from dscores and v, without forming the (B, 1 + K, d) gradient of u.
         """
         centers, targets = check_skipgram_batch(as_arrays(batch), self.vocab_size)

@@ -103,7 +103,7 @@ def _on_ops(**replacements):
 def _on_models(wrap):
     """Wrap ``loss_and_grads`` of both classifiers."""
     classes = (linear_module.LinearClassifier, mlp_module.MLP)
-    return lambda: {(cls, "loss_and_grads"): wrap(cls.__dict__["loss_and_grads"]) for cls in classes}
+    return lambda: {(cls, "loss_and_grads"): wrap(cls.loss_and_grads) for cls in classes}
 
 
 def _accumulating(loss_and_grads):
@@ -577,20 +577,29 @@ BY_NAME.update({m.name: m for m in SKIPGRAM_MUTANTS})
 # --- end of skip-gram mutants ----------------------------------------------------------------------
 
 
+_INHERITED = object()
+
+
 @contextmanager
 def activate(name):
     """Swap in mutant ``name`` for the duration of the block; the originals always come back."""
     if name not in BY_NAME:
         raise KeyError(f"unknown mutant {name!r}; known: {', '.join(BY_NAME)}")
     patches = BY_NAME[name].patches()
-    originals = {(owner, attribute): owner.__dict__[attribute] for owner, attribute in patches}
+    # what the owner itself held (a class may inherit the attribute: then there is nothing to put back)
+    originals = {
+        (owner, attribute): owner.__dict__.get(attribute, _INHERITED) for owner, attribute in patches
+    }
     try:
         for (owner, attribute), replacement in patches.items():
             setattr(owner, attribute, replacement)
         yield BY_NAME[name]
     finally:
         for (owner, attribute), original in originals.items():
-            setattr(owner, attribute, original)
+            if original is _INHERITED:
+                delattr(owner, attribute)
+            else:
+                setattr(owner, attribute, original)
 
 
 if __name__ == "__main__":
