@@ -28,6 +28,7 @@ except ImportError:  # pragma: no cover - a SciPy that moved it: the public rout
 from . import init as initializers
 from .checks import InputError, as_arrays, is_int, unpack
 from .model import Model
+from .optim import SGD
 
 INITS = ("gensim", "word2vec")
 
@@ -181,7 +182,7 @@ class SkipGram(Model):
         """One training step of ``numpy_impl.train.fit``, word2vec's: the optimizer follows the
         gradient of the batch's *summed* loss (each pair's own gradient, as word2vec applies them),
         fused into ``sgd_step`` for plain SGD. Returns the batch's mean loss."""
-        if type(optimizer).__name__ == "SGD" and is_plain_sgd(optimizer.hparams):
+        if isinstance(optimizer, SGD) and is_plain_sgd(optimizer.hparams):
             return self.sgd_step(batch, optimizer.lr) / len(batch[0])
         loss, grads = self.loss_and_grads(batch)
         if np.isfinite(loss):

@@ -216,13 +216,14 @@ def fit(
                 raise InputError(
                     f"an lr_schedule needs the epoch's n_examples; {type(plan).__name__} has none"
                 )
-            sizes, lr = [], None
+            sizes, done, lr = [], 0, None  # done: examples of this epoch before the batch
             for b, batch in enumerate(plan):
                 if b < start:  # done before the checkpoint; iterated so that the source's draws repeat
                     sizes.append(len(batch[0]))
+                    done += sizes[-1]
                     continue
                 if lr_schedule is not None:
-                    lr = lr_schedule(epoch + sum(sizes) / n_examples)
+                    lr = lr_schedule(epoch + done / n_examples)
                     set_lr(optimizer, lr)
                 loss = step(model, optimizer, batch)
                 if not math.isfinite(loss):
@@ -233,6 +234,7 @@ def fit(
                     )
                 history.step_loss.append(loss)
                 sizes.append(len(batch[0]))
+                done += sizes[-1]
                 reporter.step(loss)
                 mid_epoch = b + 1 < len(plan)  # the epoch's end has its own checkpoint below
                 if path and checkpoint_every and len(history.step_loss) % checkpoint_every == 0 and mid_epoch:

@@ -19,8 +19,8 @@ from numpy_impl import train as numpy_train
 from numpy_impl.checks import InputError
 from numpy_impl.skipgram import negative_sampling_loss, pair_scores, word2vec_lr
 from numpy_impl.text import SkipGramData, TokenizedCorpus, bundled_corpus
-from torch_impl import train as torch_train
 from torch_impl.bridge import load_numpy_state_dict, to_numpy_state_dict
+from torch_impl.main_job.skipgram import train_word2vec
 
 NAMES = ["input_vectors.weight", "output_vectors.weight"]
 
@@ -134,23 +134,6 @@ def lee_small():
     return SkipGramData(tokens, min_count=5, batch_size=512, seed=11)
 
 
-def word2vec_fit(model, data, epochs, start_lr=0.025, end_lr=0.0001):
-    """The one training loop of the model's engine, plain SGD on word2vec's schedule."""
-    if isinstance(model, torch.nn.Module):
-        optimizer = torch.optim.SGD(model.parameters(), lr=start_lr)
-        fit = torch_train.fit
-    else:
-        optimizer, fit = numpy_optim.SGD(model.parameters(), lr=start_lr), numpy_train.fit
-    return fit(
-        model,
-        optimizer,
-        data,
-        epochs=epochs,
-        lr_schedule=word2vec_lr(epochs, start_lr, end_lr),
-        progress="off",
-    )
-
-
 def assert_same_state(a, b):
     assert a.keys() == b.keys()
     for name in a:
@@ -161,8 +144,8 @@ def test_one_epoch_of_training_in_both_engines_ends_within_1e_10(lee_small):
     """One seed, the same batches, float64: NumPy's sgd_step vs torch's hand-written index_add_ path."""
     numpy_model = numpy_skipgram.SkipGram(len(lee_small.vocabulary), 24, seed=4, dtype=np.float64)
     torch_model = torch_skipgram.SkipGram(len(lee_small.vocabulary), 24, seed=4, dtype=np.float64)
-    numpy_history = word2vec_fit(numpy_model, lee_small, 1)
-    torch_history = word2vec_fit(torch_model, lee_small, 1)
+    numpy_history = train_word2vec(numpy_model, lee_small, 1, progress="off")
+    torch_history = train_word2vec(torch_model, lee_small, 1, progress="off")
     torch_state = to_numpy_state_dict(torch_model.state_dict())
     for name, value in numpy_model.state_dict().items():
         scale = np.abs(value).max()
@@ -189,7 +172,7 @@ def test_epoch_loss_is_a_float64_tally_of_every_pair(lee_small):
         )
         pair_losses.append(negative_sampling_loss(scores)[0].astype(np.float64))
         shadow.sgd_step(batch, 0.01)
-    record = word2vec_fit(model, lee_small, 1, start_lr=0.01, end_lr=0.01).epochs[0]
+    record = train_word2vec(model, lee_small, 1, start_lr=0.01, end_lr=0.01, progress="off").epochs[0]
     assert isinstance(record["loss_sum"], float)
     assert record["loss_sum"] == pytest.approx(math.fsum(np.concatenate(pair_losses)), rel=1e-12)
     assert record["loss"] == pytest.approx(record["loss_sum"] / record["pairs"])
@@ -259,7 +242,7 @@ def test_checkpointed_training_resumes_mid_epoch_bit_for_bit(lee_small, tmp_path
 def test_learning_rate_decays_linearly_to_the_floor(lee_small):
     """word2vec's schedule: 0.025 - (0.025 - 0.0001) x (share of all epochs' pairs done), per batch."""
     model = numpy_skipgram.SkipGram(len(lee_small.vocabulary), 8, seed=0)
-    history = word2vec_fit(model, lee_small, 2).epochs
+    history = train_word2vec(model, lee_small, 2, progress="off").epochs
     for epoch, record in enumerate(history):
         done_before_last_batch = (record["pairs"] - 1) // 512 * 512
         expected = 0.025 - 0.0249 * (epoch + done_before_last_batch / record["pairs"]) / 2

@@ -55,12 +55,15 @@ class SkipGram(nn.Module):
         return centers, torch.cat([contexts[:, None], negatives], dim=1)  # (B,), (B, 1 + K)
 
     def loss(self, batch):
+        return self.per_pair_loss(batch).mean()
+
+    def per_pair_loss(self, batch):
+        """The SGNS loss of each pair, (B,), through the embeddings (autograd, dense or sparse)."""
         centers, targets = self._ids(batch)
         v = self.input_vectors(centers)  # (B, d)
         u = self.output_vectors(targets)  # (B, 1 + K, d)
         scores = pair_scores(v, u)  # (B, 1 + K)
-        per_pair = negative_sampling_loss(scores)  # (B,)
-        return per_pair.mean()
+        return negative_sampling_loss(scores)  # (B,)
 
     def forward(self, centers):
         return self.input_vectors(centers)
@@ -73,11 +76,8 @@ class SkipGram(nn.Module):
         if type(optimizer) is torch.optim.SGD and all(is_plain_sgd(g) for g in groups):
             return self.sgd_step(batch, groups[0]["lr"]) / len(batch[0])
         optimizer.zero_grad()
-        centers, targets = self._ids(batch)
-        total = negative_sampling_loss(
-            pair_scores(self.input_vectors(centers), self.output_vectors(targets))
-        ).sum()
-        value = float(total.detach()) / len(centers)
+        total = self.per_pair_loss(batch).sum()
+        value = float(total.detach()) / len(batch[0])
         if np.isfinite(value):
             total.backward()
             optimizer.step()
@@ -107,10 +107,7 @@ class SkipGram(nn.Module):
 
     def autograd_step(self, batch, lr):
         """The same update through autograd (dense or sparse gradients). Returns the summed loss."""
-        centers, targets = self._ids(batch)
-        per_pair = negative_sampling_loss(
-            pair_scores(self.input_vectors(centers), self.output_vectors(targets))
-        )
+        per_pair = self.per_pair_loss(batch)
         self.zero_grad(set_to_none=True)
         per_pair.sum().backward()
         with torch.no_grad():

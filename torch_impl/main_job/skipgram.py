@@ -28,6 +28,7 @@ STEMMED_CORPORA = ("head500",)  # Porter-stemmed text: evaluate with stemmed cop
 START_LR, END_LR = 0.025, 0.0001  # word2vec's, decayed linearly over all epochs
 TWINS = {"numpy": numpy_skipgram, "torch": torch_skipgram}
 FITS = {"numpy": fit_numpy, "torch": fit_torch}
+SGDS = {"numpy": numpy_optim.SGD, "torch": torch.optim.SGD}
 
 
 def run_skipgram(
@@ -104,25 +105,26 @@ def run_skipgram(
 
 
 def train_twins(data, dim, epochs, *, seed, dtype=np.float32, progress="auto", engines=("numpy", "torch")):
-    """Each engine's SkipGram trained on ``data`` from ``seed`` by the one training loop, plain SGD
-    on word2vec's schedule: ({engine: WordVectors}, {engine: History})."""
+    """Each engine's SkipGram trained on ``data`` from ``seed``: ({engine: WordVectors}, {engine: History})."""
     vectors, histories = {}, {}
     for engine in engines:
         model = TWINS[engine].SkipGram(len(data.vocabulary), dim, seed=seed, dtype=dtype)
-        optimizer = (numpy_optim.SGD if engine == "numpy" else torch.optim.SGD)(
-            model.parameters(), lr=START_LR
-        )
-        histories[engine] = FITS[engine](
-            model,
-            optimizer,
-            data,
-            epochs=epochs,
-            lr_schedule=numpy_skipgram.word2vec_lr(epochs, START_LR, END_LR),
-            progress=progress,
-            desc=f"skip-gram {engine}",
-        )
+        histories[engine] = train_word2vec(model, data, epochs, progress=progress, desc=f"skip-gram {engine}")
         vectors[engine] = WordVectors.from_model(model, data.vocabulary)
     return vectors, histories
+
+
+def train_word2vec(
+    model, data, epochs, *, start_lr=START_LR, end_lr=END_LR, progress="auto", desc="skip-gram"
+):
+    """Train either engine's SkipGram word2vec's way: its engine's training loop, plain SGD, the
+    learning rate decaying linearly from ``start_lr`` to ``end_lr`` over all epochs. Returns the History."""
+    engine = "torch" if isinstance(model, torch.nn.Module) else "numpy"
+    optimizer = SGDS[engine](model.parameters(), lr=start_lr)
+    schedule = numpy_skipgram.word2vec_lr(epochs, start_lr, end_lr)
+    return FITS[engine](
+        model, optimizer, data, epochs=epochs, lr_schedule=schedule, progress=progress, desc=desc
+    )
 
 
 def train_gensim(sentences, dim, epochs, seed):
