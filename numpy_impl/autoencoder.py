@@ -13,7 +13,8 @@ weights and zero biases like the MLP, drawn encoder first from one seeded genera
 import numpy as np
 
 from . import ops
-from .checks import as_arrays, check_reconstruction_batch
+from .arrays import as_arrays
+from .checks import check_reconstruction_batch
 from .mlp import mlp_parameters, stack_forward
 from .model import Model
 

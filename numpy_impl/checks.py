@@ -2,11 +2,41 @@
 torch, before any arithmetic. They read only shapes, dtypes and a few reductions, which NumPy
 arrays and torch tensors both offer."""
 
+import numbers
+
 import numpy as np
 
 
 class InputError(ValueError):
     """Bad input to a model, a loader or a converter; the message names the problem."""
+
+
+def positive_int(value, name, minimum=1):
+    """``value`` as an int when it is an integer >= ``minimum``; else an ``InputError`` naming ``name``.
+
+    The one size check of every model in both engines: bools, floats (12.5 and 12.0 alike), None
+    and strings are refused, not rounded."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise InputError(f"{name} must be an integer >= {minimum}; got {value!r} ({type(value).__name__})")
+    if value < minimum:
+        raise InputError(f"{name} must be an integer >= {minimum}; got {value!r}")
+    return int(value)
+
+
+def positive_ints(values, name, min_length=1):
+    """A sequence of sizes, each checked by ``positive_int`` (named ``name[i]``), as a tuple of ints."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__") or len(values) < min_length:
+        raise InputError(
+            f"{name} must be a sequence of at least {min_length} positive integers; got {values!r}"
+        )
+    return tuple(positive_int(v, f"{name}[{i}]") for i, v in enumerate(values))
+
+
+def one_of(value, choices, name):
+    """``value`` when it is one of ``choices``; else an ``InputError`` listing them."""
+    if not isinstance(value, str) or value not in choices:
+        raise InputError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
+    return value
 
 
 def check_classifier_batch(batch, n_features, n_classes):
@@ -22,13 +52,6 @@ def check_reconstruction_batch(batch, n_features):
     (x,) = unpack(batch, ("x",))
     check_features(x, n_features)
     return x
-
-
-def as_arrays(batch):
-    """A NumPy model's view of a batch: every element as an ndarray (torch CPU tensors too)."""
-    if isinstance(batch, (tuple, list)):
-        return tuple(np.asarray(a.detach().cpu() if hasattr(a, "detach") else a) for a in batch)
-    return batch
 
 
 def unpack(batch, names):

@@ -4,7 +4,8 @@ With ``n_classes=1`` it is logistic regression (one sigmoid output, binary cross
 import numpy as np
 
 from . import init, ops
-from .checks import as_arrays, check_classifier_batch
+from .arrays import as_arrays
+from .checks import check_classifier_batch
 from .model import Model
 
 

@@ -4,7 +4,8 @@ on the last (or one sigmoid output and binary cross-entropy when the last size i
 import numpy as np
 
 from . import init, ops
-from .checks import as_arrays, check_classifier_batch
+from .arrays import as_arrays
+from .checks import check_classifier_batch
 from .model import Model
 
 

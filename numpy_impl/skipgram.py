@@ -26,7 +26,8 @@ except ImportError:  # pragma: no cover - a SciPy that moved it: the public rout
     _csc_matvecs = None
 
 from . import init as initializers
-from .checks import InputError, as_arrays, is_int, unpack
+from .arrays import as_arrays
+from .checks import InputError, is_int, unpack
 from .model import Model
 from .optim import SGD
 

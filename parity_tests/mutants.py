@@ -298,7 +298,8 @@ def _autoencoder_loss_and_grads(
     """The autoencoder's loss_and_grads with one learner's slip (see the flags)."""
 
     def loss_and_grads(self, batch):
-        from numpy_impl.checks import as_arrays, check_reconstruction_batch
+        from numpy_impl.arrays import as_arrays
+        from numpy_impl.checks import check_reconstruction_batch
 
         x = np.asarray(check_reconstruction_batch(as_arrays(batch), self.sizes[0]), dtype=self.dtype)
         p, n = self._params, self.n_layers
