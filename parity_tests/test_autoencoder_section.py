@@ -8,7 +8,7 @@ import pytest
 
 from numpy_impl.checks import InputError
 from numpy_impl.data import load_digits, shuffle_split
-from torch_impl.main_job.autoencoder import QUICK_EPOCHS, format_autoencoder, run_autoencoder
+from scripts.main_job.autoencoder import QUICK_EPOCHS, format_autoencoder, run_autoencoder
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -77,7 +77,7 @@ def test_bad_data_is_named(tmp_path):
 
 
 def test_the_orchestrator_runs_the_section(tmp_path):
-    from torch_impl.main_job import cli
+    from scripts.main_job import cli
 
     assert cli.main(["--only", "autoencoder", "--quick", "--progress", "off", "--out", str(tmp_path)]) == 0
     summary = json.loads((tmp_path / "summary.json").read_text())

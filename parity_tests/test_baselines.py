@@ -12,7 +12,7 @@ from numpy_impl import optim
 from numpy_impl.checks import InputError
 from numpy_impl.data import load_digits, shuffle_split
 from numpy_impl.train import fit
-from torch_impl.main_job.baselines import (
+from scripts.main_job.baselines import (
     ABLATION,
     ablation_models,
     class_means,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from torch_impl.main_job.cli import available_sections, main
+from scripts.main_job.cli import available_sections, main
 
 ROOT = Path(__file__).resolve().parents[1]
 MNIST_DIR = Path(__file__).parents[1].parent / "shared/data/mnist"
@@ -128,7 +128,7 @@ def test_a_corrupt_mnist_directory_is_a_clear_error_not_a_traceback(tmp_path, ca
 def test_mnist_acceptance_figures(tmp_path):
     """SPEC split (seed 42, 8000/2000), SGD lr 0.1, batch 64, 30 epochs, float64: MLP >= 94.5 %,
     linear >= 90 %, and NumPy and torch weights within 1e-10 after all 3,750 steps."""
-    from torch_impl.main_job.classifiers import run_classifiers
+    from scripts.main_job.classifiers import run_classifiers
 
     result = run_classifiers(tmp_path, seed=0, mnist=MNIST_DIR, dtype="float64", progress="off")
     accuracy = {(r["model"], r["engine"]): r["test_accuracy"] for r in result["rows"]}

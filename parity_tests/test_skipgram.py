@@ -20,7 +20,7 @@ from numpy_impl.checks import InputError
 from numpy_impl.skipgram import negative_sampling_loss, pair_scores, word2vec_lr
 from numpy_impl.text import SkipGramData, TokenizedCorpus, bundled_corpus
 from torch_impl.bridge import load_numpy_state_dict, to_numpy_state_dict
-from torch_impl.main_job.skipgram import train_word2vec
+from scripts.main_job.skipgram import train_word2vec
 
 NAMES = ["input_vectors.weight", "output_vectors.weight"]
 

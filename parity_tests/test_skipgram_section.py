@@ -7,7 +7,7 @@ import pytest
 from gensim.models import KeyedVectors
 
 from numpy_impl.checks import InputError
-from torch_impl.main_job.skipgram import QUICK_SENTENCES, format_skipgram, run_skipgram
+from scripts.main_job.skipgram import QUICK_SENTENCES, format_skipgram, run_skipgram
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

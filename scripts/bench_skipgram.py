@@ -45,7 +45,7 @@ def parse_args(argv=None):
 
 def run(args):
     from numpy_impl.text import SkipGramData, TokenizedCorpus, load_corpus
-    from torch_impl.main_job.skipgram import (
+    from scripts.main_job.skipgram import (
         SETTINGS,
         STEMMED_CORPORA,
         score,

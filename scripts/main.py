@@ -1,9 +1,9 @@
 """The main job: ``paritynets [options]`` or ``python -m scripts.main [options]`` (``--help`` lists them).
-The orchestrator lives in ``torch_impl/main_job/cli.py``."""
+The orchestrator lives in ``scripts/main_job/cli.py``."""
 
 import sys
 
-from torch_impl.main_job.cli import main
+from scripts.main_job.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())
