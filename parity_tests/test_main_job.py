@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from scripts.main_job.cli import available_sections, main
+from numpy_impl.checks import InputError
+from scripts.main_job.cli import SECTIONS, main
+from scripts.main_job.config import REFERENCE, RunConfig
 
 ROOT = Path(__file__).resolve().parents[1]
-MNIST_DIR = Path(__file__).parents[1].parent / "shared/data/mnist"
+MNIST_DIR = Path(os.environ.get("PARITYNETS_MNIST", ROOT.parent / "shared/data/mnist"))
 THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 ROW = re.compile(
     r"^(template|linear|mlp|mlp-identity)\s+(numpy|torch)\s+([\d.]+)%\s+([\d.]+)%\s+([\d.]+|nan)$",
@@ -51,18 +53,19 @@ def test_classifiers_on_digits_print_the_table_plots_and_tiny_parity_figures(tmp
         assert parity["steps"] == 3 * 23  # ceil(1438 / 64) batches per epoch
         assert parity["max_loss_diff"] <= 1e-12 and parity["max_weight_diff"] <= 1e-12, parity
         assert parity["test_predictions_differing"] == 0
-    assert [Path(f).name for f in summary["files"]] == [
-        "classifier_loss_curves.png",
-        "classifier_confusion.png",
-        "mlp_hidden_pca.png",
-    ]
-    for path in summary["files"]:
+    assert {name: Path(f).name for name, f in summary["files"].items()} == {
+        "loss_curves": "classifier_loss_curves.png",
+        "confusion": "classifier_confusion.png",
+        "hidden_pca": "mlp_hidden_pca.png",
+    }
+    for path in summary["files"].values():
         assert Path(path).parent == tmp_path / "classifiers"
         assert_png(path)
 
 
-def test_the_entry_point_runs_with_one_progress_line_per_epoch_off_a_terminal(tmp_path):
-    command = [sys.executable, "-m", "scripts.main", "--only", "classifiers", "--epochs", "2", "--seed", "3"]
+def test_the_entry_point_runs_with_one_progress_line_per_epoch_off_a_terminal_importing_one_section(tmp_path):
+    command = [sys.executable, "-X", "importtime", "-m", "scripts.main", "--only", "classifiers"]
+    command += ["--epochs", "2", "--seed", "3"]
     command += ["--dtype", "float32", "--out", str(tmp_path)]
     result = subprocess.run(
         command, cwd=ROOT, env=os.environ | THREADS, capture_output=True, text=True, timeout=300
@@ -71,6 +74,11 @@ def test_the_entry_point_runs_with_one_progress_line_per_epoch_off_a_terminal(tm
     assert len(accuracy_rows(result.stdout)) == 7, result.stdout
     assert "float32, seed 3, 2 epochs" in result.stdout
     assert "\r" not in result.stderr
+    imported = {
+        line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if "import time:" in line
+    }
+    assert "scripts.main_job.classifiers" in imported  # sections are imported when they run, no sooner
+    assert not {"scripts.main_job.autoencoder", "scripts.main_job.skipgram", "gensim"} & imported
     lines = [line for line in result.stderr.splitlines() if " epoch " in line]
     assert len(lines) == 2 * 3 * 2  # epochs x models x engines
     assert lines[0].startswith("linear numpy epoch 1/2  loss ") and "test_accuracy" in lines[0]
@@ -87,16 +95,46 @@ def test_the_console_script_is_installed():
     assert result.returncode == 0 and "--mnist DIR" in result.stdout
 
 
-def test_quick_run_of_every_available_section(tmp_path, capsys):
-    sections = available_sections()
-    assert sections[0] == "classifiers"
+def test_quick_run_of_every_section(tmp_path, capsys):
+    assert list(SECTIONS) == ["classifiers", "autoencoder", "skipgram"]
     assert main(["--quick", "--out", str(tmp_path), "--progress", "off"]) == 0
     out = capsys.readouterr().out
     summary = json.loads((tmp_path / "summary.json").read_text())
-    for section in sections:
-        assert f"== {section} (" in out
-        assert section in summary
+    assert list(summary) == ["argv", *SECTIONS]
+    for section in SECTIONS:
+        assert out.index(f"== {section} (") < out.index("summary: ")
+        for path in summary[section]["files"].values():
+            assert Path(path).parent == tmp_path / section and f"wrote {path}" in out
+    # the quick row of the settings table, not the reference one
     assert summary["classifiers"]["settings"]["epochs"] == 2
+    assert summary["autoencoder"]["epochs"] == 2 and summary["autoencoder"]["sizes"] == [64, 32, 16, 2]
+    assert summary["skipgram"]["epochs"] == 1 and summary["skipgram"]["dim"] == 32
+
+
+def test_the_settings_table_reference_quick_and_epochs():
+    assert RunConfig().settings("classifiers") == {"epochs": 30, "lr": 0.1, "batch_size": 64, "hidden": 128}
+    assert RunConfig().settings("autoencoder")["epochs"] == 20
+    quick = RunConfig(quick=True).settings("autoencoder")
+    assert quick["epochs"] == 2 and quick["hidden"] == (32, 16) and quick["lr"] == 1e-3
+    assert RunConfig(quick=True, epochs=5).settings("skipgram")["epochs"] == 5
+    RunConfig(epochs=7).settings("classifiers")["lr"] = 99  # a fresh dict: the table stays as it is
+    assert REFERENCE["classifiers"]["lr"] == 0.1
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"epochs": 0}, "epochs must be an integer >= 1; got 0"),
+        ({"epochs": 2.0}, "epochs must be an integer >= 1; got 2.0"),
+        ({"seed": -1}, "seed must be an integer >= 0"),
+        ({"dtype": "float16"}, "dtype must be float32 or float64"),
+        ({"progress": "loud"}, "progress must be one of"),
+        ({"quick": "yes"}, "quick must be True or False"),
+    ],
+)
+def test_a_bad_run_config_is_named(options, message):
+    with pytest.raises(InputError, match=re.escape(message)):
+        RunConfig(**options)
 
 
 @pytest.mark.parametrize(
@@ -104,7 +142,9 @@ def test_quick_run_of_every_available_section(tmp_path, capsys):
     [
         (["--mnist", "/nonexistent/mnist"], "--mnist: no directory at /nonexistent/mnist"),
         (["--only", "classifiers,bogus"], "unknown section 'bogus'"),
-        (["--epochs", "0"], "--epochs must be at least 1"),
+        (["--epochs", "0"], "epochs must be an integer >= 1; got 0"),
+        (["--seed", "-3"], "seed must be an integer >= 0; got -3"),
+        (["--threads", "0"], "--threads must be at least 1"),
         (["--dtype", "float16"], "invalid choice: 'float16'"),
     ],
 )
@@ -126,15 +166,16 @@ def test_a_corrupt_mnist_directory_is_a_clear_error_not_a_traceback(tmp_path, ca
 @pytest.mark.slow
 @pytest.mark.skipif(not MNIST_DIR.is_dir(), reason=f"the shared MNIST files are not at {MNIST_DIR}")
 def test_mnist_acceptance_figures(tmp_path):
-    """SPEC split (seed 42, 8000/2000), SGD lr 0.1, batch 64, 30 epochs, float64: MLP >= 94.5 %,
-    linear >= 90 %, and NumPy and torch weights within 1e-10 after all 3,750 steps."""
+    """The reference run (docs/main_job.md): split seed 42, 8000/2000, SGD lr 0.1, batch 64, 30
+    epochs, float64: MLP >= 94.5 %, linear >= 90 %, and NumPy and torch weights within 1e-10 after
+    all 3,750 steps."""
     from scripts.main_job.classifiers import run_classifiers
 
-    result = run_classifiers(tmp_path, seed=0, mnist=MNIST_DIR, dtype="float64", progress="off")
+    result = run_classifiers(RunConfig(out=tmp_path, mnist=MNIST_DIR, progress="off")).numbers
     accuracy = {(r["model"], r["engine"]): r["test_accuracy"] for r in result["rows"]}
     assert accuracy["mlp", "numpy"] >= 0.945, accuracy
     assert accuracy["linear", "numpy"] >= 0.90, accuracy
-    assert 0.79 <= accuracy["template", "numpy"] <= 0.83, accuracy  # SPEC: 80.8 % on this split
+    assert 0.79 <= accuracy["template", "numpy"] <= 0.83, accuracy  # measured 80.8 % on this split
     # the ablation: without its nonlinearity the MLP is a linear model and lands where that one does
     assert abs(accuracy["mlp-identity", "numpy"] - accuracy["linear", "numpy"]) <= 0.015, accuracy
     for parity in result["parity"]:

@@ -19,8 +19,8 @@ from numpy_impl import train as numpy_train
 from numpy_impl.checks import InputError
 from numpy_impl.skipgram import negative_sampling_loss, pair_scores, word2vec_lr
 from numpy_impl.text import SkipGramData, TokenizedCorpus, bundled_corpus
-from torch_impl.bridge import load_numpy_state_dict, to_numpy_state_dict
 from scripts.main_job.skipgram import train_word2vec
+from torch_impl.bridge import load_numpy_state_dict, to_numpy_state_dict
 
 NAMES = ["input_vectors.weight", "output_vectors.weight"]
 

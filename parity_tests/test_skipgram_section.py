@@ -7,20 +7,26 @@ import pytest
 from gensim.models import KeyedVectors
 
 from numpy_impl.checks import InputError
-from scripts.main_job.skipgram import QUICK_SENTENCES, format_skipgram, run_skipgram
+from scripts.main_job.config import QUICK, RunConfig
+from scripts.main_job.skipgram import format_skipgram, run_skipgram
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def quick(out, **options):
+    return RunConfig(out=out, quick=True, progress="off", **options)
 
 
 @pytest.fixture(scope="module")
 def quick_result(tmp_path_factory):
     out = tmp_path_factory.mktemp("skipgram")
-    return run_skipgram(out, seed=2, epochs=2, quick=True, dtype=np.float64, progress="off"), out
+    return run_skipgram(quick(out, seed=2, epochs=2, dtype=np.float64)), out
 
 
 def test_both_engines_end_with_the_same_vectors_and_scores(quick_result):
-    result, _ = quick_result
-    assert result["corpus"] == "lee_background" and result["sentences"] == QUICK_SENTENCES
+    result = quick_result[0].numbers
+    assert result["corpus"] == "lee_background" and result["sentences"] == QUICK["skipgram"]["sentences"]
+    assert result["max_step_loss_difference"] <= 1e-12
     assert result["max_vector_difference"] <= 1e-10
     assert result["identical_scores"] and result["scores"]["numpy"] == result["scores"]["torch"]
     assert set(result["scores"]) == {"numpy", "torch", "gensim"}
@@ -35,24 +41,24 @@ def test_both_engines_end_with_the_same_vectors_and_scores(quick_result):
 
 def test_writes_the_report_the_figure_and_loadable_vectors(quick_result):
     result, out = quick_result
+    assert list(result.files) == ["vectors", "pca", "loss_curves"]
+    assert all(path.parent == out / "skipgram" for path in result.files.values())
     for figure in ("pca", "loss_curves"):
-        with open(result["figures"][figure], "rb") as f:
+        with open(result.files[figure], "rb") as f:
             assert f.read(8) == PNG_MAGIC, figure
-    vectors = KeyedVectors.load_word2vec_format(result["files"][0], binary=False)
-    assert len(vectors) == result["vocabulary"] and vectors.vector_size == 32
-    report = format_skipgram(result)
-    assert report == result["report"]
+    vectors = KeyedVectors.load_word2vec_format(result.files["vectors"], binary=False)
+    assert len(vectors) == result.numbers["vocabulary"] and vectors.vector_size == 32
+    report = format_skipgram(result.numbers)
+    assert report == result.report
     assert "wordsim353 Spearman" in report and "gensim" in report and "nearest neighbours" in report
-    assert f"{result['scores']['gensim']['wordsim353']:.4f}" in report
+    assert f"{result.numbers['scores']['gensim']['wordsim353']:.4f}" in report
 
 
 def test_a_corpus_file_and_a_bad_one(tmp_path):
     path = tmp_path / "tiny.txt"
     path.write_text("the cat sat on the mat with the other cat and the dog\n" * 30)
-    result = run_skipgram(tmp_path / "out", seed=0, epochs=1, corpus=path, quick=True, progress="off")
+    result = run_skipgram(quick(tmp_path / "out", epochs=1, corpus=path)).numbers
     assert result["corpus"] == "tiny.txt" and result["vocabulary"] == 9
     (tmp_path / "empty.txt").write_text("\n")
     with pytest.raises(InputError, match="empty"):
-        run_skipgram(
-            tmp_path / "out", seed=0, epochs=1, corpus=tmp_path / "empty.txt", quick=True, progress="off"
-        )
+        run_skipgram(quick(tmp_path / "out", epochs=1, corpus=tmp_path / "empty.txt"))

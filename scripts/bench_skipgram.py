@@ -49,8 +49,8 @@ def run(args):
         SETTINGS,
         STEMMED_CORPORA,
         score,
+        train_engines,
         train_gensim,
-        train_twins,
         words_per_second,
     )
 
@@ -66,12 +66,14 @@ def run(args):
             data = SkipGramData(
                 sentences, batch_size=args.batch_size, shuffle=variant == "shuffled", seed=seed, **SETTINGS
             )
-            twins, histories = train_twins(
+            twins, run = train_engines(
                 data, args.dim, args.epochs, seed=seed, dtype=np.dtype(args.dtype), progress="off"
             )
             for engine, wv in twins.items():
                 runs.append(
-                    _record(variant, engine, seed, score(wv, stem=stem), words_per_second(histories[engine]))
+                    _record(
+                        variant, engine, seed, score(wv, stem=stem), words_per_second(run.histories[engine])
+                    )
                 )
                 print(_line(runs[-1]), flush=True)
     return {

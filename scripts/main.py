@@ -1,5 +1,5 @@
 """The main job: ``paritynets [options]`` or ``python -m scripts.main [options]`` (``--help`` lists them).
-The orchestrator lives in ``scripts/main_job/cli.py``."""
+The command line lives in ``scripts/main_job/cli.py``, its sections beside it."""
 
 import sys
 

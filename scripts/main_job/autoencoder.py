@@ -1,10 +1,9 @@
 """The main job's autoencoder section: one seed, the same batches, Adam in both engines (NumPy's
-``optim.Adam`` with ``numpy_impl.train.fit``, ``torch.optim.Adam`` with ``torch_impl.train.fit``);
-reports the reconstruction test MSE of each engine and how far apart they are, and draws the
-reconstructions and the 2-D latent codes."""
+``optim.Adam``, ``torch.optim.Adam``) at the reference settings (``config.REFERENCE``); reports the
+reconstruction test MSE of each engine and how far apart they are, and draws the reconstructions
+and the 2-D latent codes."""
 
 import math
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -12,111 +11,83 @@ import torch
 import numpy_impl
 import torch_impl
 from numpy_impl import optim
-from numpy_impl import train as numpy_train
-from numpy_impl.checks import InputError
-from torch_impl import train as torch_train
 
 from . import plots
-
-EPOCHS = 20  # issue 4's reference run
-QUICK_EPOCHS = 2
-HIDDEN = (400, 200)  # SPEC: 784 -> 400 -> 200 -> latent
-QUICK_HIDDEN = (32, 16)
-QUICK_ROWS = (512, 256)  # train, test rows kept by quick=True
+from .config import SectionResult
+from .data import load_split
+from .twins import engine_call, train_twins
 
 
-def run_autoencoder(
-    out_dir,
-    seed,
-    epochs,
-    data,
-    quick=False,
-    *,
-    latent=2,
-    batch_size=256,
-    lr=1e-3,
-    dtype=np.float64,
-    progress="auto",
-):
-    """Train the autoencoder ``(D, 400, 200, latent)`` in both engines and write its figures.
-
-    data: ``((x_train, y_train), (x_test, y_test))``; the labels only colour the latent plot.
-    quick: a smoke run (hidden sizes 32, 16; at most 512 train and 256 test rows).
-    Returns a dict of results (test MSE per engine, their difference, the figure paths, ...).
-    """
-    (x_train, y_train), (x_test, y_test) = _check_data(data)
-    hidden = HIDDEN
-    if quick:
-        hidden = QUICK_HIDDEN
-        x_train, y_train = x_train[: QUICK_ROWS[0]], y_train[: QUICK_ROWS[0]]
-        x_test, y_test = x_test[: QUICK_ROWS[1]], y_test[: QUICK_ROWS[1]]
-    sizes = (x_train.shape[1], *hidden, int(latent))
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    x_train, x_test = np.asarray(x_train, dtype=dtype), np.asarray(x_test, dtype=dtype)
-    fit_args = {"epochs": epochs, "batch_size": batch_size, "seed": seed, "progress": progress}
-
-    numpy_model = numpy_impl.Autoencoder(sizes, seed=seed, dtype=dtype)
-    numpy_history = numpy_train.fit(
-        numpy_model,
-        optim.Adam(numpy_model.parameters(), lr=lr),
+def run_autoencoder(config):
+    """Train the autoencoder ``(D, *hidden, latent)`` in both engines on the run's split (the
+    labels only colour the latent plot) and draw its figures; a SectionResult."""
+    settings = config.settings("autoencoder")
+    (x_train, y_train), (x_test, y_test) = section_rows(load_split(config.mnist, config.split_seed), settings)
+    x_train, x_test = x_train.astype(config.dtype), x_test.astype(config.dtype)
+    sizes = (x_train.shape[1], *settings["hidden"], settings["latent"])
+    twins = [
+        engine.Autoencoder(sizes, seed=config.seed, dtype=config.dtype) for engine in (numpy_impl, torch_impl)
+    ]
+    run = train_twins(
+        *twins,
+        optim.Adam(twins[0].parameters(), lr=settings["lr"]),
+        torch.optim.Adam(twins[1].parameters(), lr=settings["lr"]),
         (x_train,),
-        evaluate=lambda m: {"test_mse": m.loss((x_test,))},
-        desc="autoencoder numpy",
-        **fit_args,
+        desc="autoencoder",
+        epochs=settings["epochs"],
+        batch_size=settings["batch_size"],
+        seed=config.seed,
+        evaluate=lambda model: {"test_mse": test_mse(model, x_test)},
+        progress=config.progress,
     )
-    torch_model = torch_impl.Autoencoder(sizes, seed=seed, dtype=dtype)
-    test_tensor = torch.from_numpy(x_test)
-    torch_history = torch_train.fit(
-        torch_model,
-        torch.optim.Adam(torch_model.parameters(), lr=lr),
-        (torch.from_numpy(x_train),),
-        evaluate=lambda m: {"test_mse": m.loss((test_tensor,)).item()},
-        desc="autoencoder torch",
-        **fit_args,
-    )
-
-    with torch.no_grad():
-        torch_codes = torch_model.encode(test_tensor).numpy()
-        torch_reconstructions = torch_model.reconstruct(test_tensor).numpy()
-        torch_mse = torch_model.loss((test_tensor,)).item()
-    numpy_codes = numpy_model.encode(x_test)
-    numpy_reconstructions = numpy_model.decode(numpy_codes)
-    numpy_mse = numpy_model.loss((x_test,))
-    latent_accuracy = latent_knn_accuracy(numpy_model.encode(x_train), y_train, numpy_codes, y_test)
-    torch_state = torch_impl.to_numpy_state_dict(torch_model.state_dict())
-    figures = {
-        "reconstructions": plot_reconstructions(
-            x_test, numpy_reconstructions, torch_reconstructions, out_dir / "autoencoder_reconstructions.png"
-        ),
-        "latent": plot_latent(numpy_codes, y_test, out_dir / "autoencoder_latent.png", torch_codes),
-        "loss_curves": plots.loss_curves(
-            {"autoencoder": {"numpy": numpy_history, "torch": torch_history}},
-            out_dir / "autoencoder_loss_curves.png",
-            f"autoencoder {'-'.join(map(str, sizes))}, Adam, batch {batch_size}",
-        ),
-    }
-    return {
+    codes = [engine_call(model, model.encode, x_test) for model in twins]
+    mse = {engine: test_mse(model, x_test) for engine, model in zip(("numpy", "torch"), twins, strict=True)}
+    numbers = {
         "sizes": sizes,
-        "epochs": int(epochs),
-        "batch_size": int(batch_size),
-        "lr": float(lr),
-        "dtype": np.dtype(dtype).name,
+        "epochs": settings["epochs"],
+        "batch_size": settings["batch_size"],
+        "lr": settings["lr"],
+        "dtype": config.dtype,
         "n_train": len(x_train),
         "n_test": len(x_test),
-        "test_mse": {"numpy": float(numpy_mse), "torch": torch_mse},
-        "test_mse_difference": abs(float(numpy_mse) - torch_mse),
-        "max_step_loss_difference": _max_gap(numpy_history.step_loss, torch_history.step_loss),
-        "max_test_mse_difference_per_epoch": _max_gap(
-            numpy_history.metric("test_mse"), torch_history.metric("test_mse")
+        "test_mse": mse,
+        "test_mse_difference": abs(mse["numpy"] - mse["torch"]),
+        "max_step_loss_difference": run.max_loss_diff,
+        "max_test_mse_difference_per_epoch": run.max_metric_diff("test_mse"),
+        "max_weight_difference": run.max_weight_diff,
+        "max_latent_difference": float(np.abs(codes[0] - codes[1]).max()),
+        "latent_knn_accuracy": latent_knn_accuracy(twins[0].encode(x_train), y_train, codes[0], y_test),
+        "history": {engine: history.epochs for engine, history in run.histories.items()},
+    }
+    files = draw(run, twins, x_test, y_test, codes, config.section_dir("autoencoder"), settings)
+    return SectionResult(format_autoencoder(numbers), files, numbers)
+
+
+def section_rows(split, settings):
+    """The split's ((x_train, y_train), (x_test, y_test)), cut to the quick run's rows if it sets them."""
+    train, test = slice(settings.get("train_rows")), slice(settings.get("test_rows"))
+    return (split.x_train[train], split.y_train[train]), (split.x_test[test], split.y_test[test])
+
+
+def test_mse(model, x):
+    """The reconstruction MSE of ``x`` under a model of either engine."""
+    return float(engine_call(model, lambda x: model.loss((x,)), x))
+
+
+def draw(run, twins, x_test, y_test, codes, out_dir, settings):
+    """The section's figures: {name: path}."""
+    reconstructions = [engine_call(model, model.reconstruct, x_test) for model in twins]
+    sizes = "-".join(str(s) for s in twins[0].sizes)
+    return {
+        "reconstructions": plot_reconstructions(
+            x_test, *reconstructions, out_dir / "autoencoder_reconstructions.png"
         ),
-        "max_weight_difference": max(
-            float(np.abs(value - torch_state[name]).max()) for name, value in numpy_model.state_dict().items()
+        "latent": plot_latent(codes[0], y_test, out_dir / "autoencoder_latent.png", codes[1]),
+        "loss_curves": plots.loss_curves(
+            {"autoencoder": run},
+            out_dir / "autoencoder_loss_curves.png",
+            f"autoencoder {sizes}, Adam, batch {settings['batch_size']}",
         ),
-        "max_latent_difference": float(np.abs(numpy_codes - torch_codes).max()),
-        "latent_knn_accuracy": latent_accuracy,
-        "history": {"numpy": numpy_history.epochs, "torch": torch_history.epochs},
-        "figures": {name: str(path) for name, path in figures.items()},
     }
 
 
@@ -134,7 +105,6 @@ def format_autoencoder(result):
             f"weight {result['max_weight_difference']:.2e}, latent code {result['max_latent_difference']:.2e}",
             f"  digits in the {result['sizes'][-1]}-D latent space: 5-nearest-neighbour test accuracy "
             f"{result['latent_knn_accuracy']:.1%} (chance 10 %)",
-            f"  figures: {', '.join(result['figures'].values())}",
         ]
     )
 
@@ -185,19 +155,3 @@ def _as_image(row):
     if side * side != row.size:
         return row.reshape(1, -1)
     return np.clip(row.reshape(side, side), 0, 1)
-
-
-def _max_gap(a, b):
-    return float(np.max(np.abs(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64))))
-
-
-def _check_data(data):
-    try:
-        (x_train, y_train), (x_test, y_test) = data
-    except (TypeError, ValueError) as err:
-        raise InputError("data must be ((x_train, y_train), (x_test, y_test))") from err
-    if x_train.ndim != 2 or x_test.ndim != 2 or x_train.shape[1] != x_test.shape[1]:
-        raise InputError(
-            f"x_train and x_test must be 2-D with the same columns; got {x_train.shape} and {x_test.shape}"
-        )
-    return (x_train, y_train), (x_test, y_test)

@@ -1,7 +1,8 @@
 """The classifier table's reference rows and the picture of what the MLP's hidden layer learned.
 
 - ``template_matching``: one mean image per class, each image goes to the nearest mean
-  (Euclidean): the floor every learned model must clear (SPEC: about 81 % on MNIST). A table row.
+  (Euclidean): the floor every learned model must clear (about 81 % on MNIST, see
+  ``docs/main_job.md``). A table row.
 - ``ablation_models``: the MLP with ``activation="identity"``, a (NumPy, torch) pair to train like
   the other classifiers. Without its nonlinearity the MLP is a product of linear maps, i.e. a
   linear model, and lands where the linear classifier does.
@@ -10,13 +11,13 @@
 """
 
 import numpy as np
-import torch
 
 import numpy_impl
 import torch_impl
 from numpy_impl.checks import InputError
 
 from . import plots
+from .twins import engine_call
 
 ABLATION = "mlp-identity"
 
@@ -95,7 +96,4 @@ def plot_hidden_pca(model, x, y, path, max_points=2000):
 
 def hidden_activations(model, x):
     """``model.hidden(x)`` as a NumPy array, for a model of either engine."""
-    if isinstance(model, torch.nn.Module):
-        with torch.no_grad():
-            return model.hidden(torch.as_tensor(x, dtype=model.layers[0].weight.dtype)).numpy()
-    return model.hidden(x)
+    return engine_call(model, model.hidden, x)

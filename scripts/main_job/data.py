@@ -30,7 +30,8 @@ class Split:
 
 
 def load_split(mnist=None, split_seed=42):
-    """Digits, or the MNIST IDX files in directory ``mnist``; the SPEC split (seed 42, 80/20)."""
+    """Digits, or the MNIST IDX files in directory ``mnist``; shuffled with ``split_seed`` and cut
+    80/20 (the reference split is seed 42, see ``docs/main_job.md``)."""
     if mnist is None:
         x, y = load_digits()
         name = "digits (8x8, scikit-learn)"

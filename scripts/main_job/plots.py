@@ -28,21 +28,21 @@ def save(fig, path):
 
 
 def loss_curves(runs, path, title):
-    """``runs``: {model: {"numpy": History, "torch": History}}. Top row: the two engines' per-step
-    losses overlaid (they should coincide); bottom row: their nonzero absolute differences per step."""
+    """``runs``: {model: TwinRun}. Top row: the two engines' per-step losses overlaid (they should
+    coincide); bottom row: their nonzero absolute differences per step."""
     fig, axes = figure(2, len(runs), size=(5.0, 3.2))
-    for col, (model, histories) in enumerate(runs.items()):
+    for col, (model, run) in enumerate(runs.items()):
         top, bottom = axes[0, col], axes[1, col]
-        for engine, history in histories.items():
+        for engine, history in run.histories.items():
             steps = np.arange(1, len(history.step_loss) + 1)
             top.plot(steps, history.step_loss, label=engine, linewidth=1, **ENGINE_STYLE[engine])
         top.set(title=f"{model}: training loss per step", xlabel="step", ylabel="loss", yscale="log")
         top.legend()
-        diff = np.abs(np.subtract(histories["numpy"].step_loss, histories["torch"].step_loss))
+        diff = run.loss_diff
         steps = np.flatnonzero(diff) + 1
         bottom.plot(steps, diff[steps - 1], ".", color="tab:red", markersize=2)
         bottom.set(
-            title=f"|numpy - torch|: max {diff.max(initial=0):.1e}, {np.sum(diff == 0)}/{diff.size} steps equal",
+            title=f"|numpy - torch|: max {run.max_loss_diff:.1e}, {np.sum(diff == 0)}/{diff.size} steps equal",
             xlabel="step",
             ylabel="absolute loss difference (nonzero)",
             xlim=(0, diff.size + 1),

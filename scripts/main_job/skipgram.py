@@ -1,6 +1,6 @@
 """The main job's skip-gram section: word2vec (SGNS) trained from one seed in NumPy and in torch on
-the same batches of the embedded corpus, next to gensim's Word2Vec with the same settings and
-epochs; nearest neighbours, evaluation scores, the engines' distance, and a 2-D PCA plot."""
+the same batches of a corpus, next to gensim's Word2Vec with the same settings and epochs; nearest
+neighbours, evaluation scores, the engines' distance, and a 2-D PCA plot."""
 
 import time
 from pathlib import Path
@@ -18,100 +18,103 @@ from numpy_impl.train import fit as fit_numpy
 from torch_impl.train import fit as fit_torch
 
 from . import plots
+from .config import SectionResult
+from .twins import train_twins
 
-EPOCHS = 10  # lee_background is small: 5 epochs (gensim's default) leave it barely trained
-QUICK_EPOCHS = 1
-QUICK_SENTENCES = 120  # quick=True trains on the corpus's first sentences only
-SETTINGS = {"min_count": 5, "window": 5, "negatives": 5, "sample": 1e-3}
+SETTINGS = {"min_count": 5, "window": 5, "negatives": 5, "sample": 1e-3}  # word2vec's (and gensim's) defaults
 QUERY_WORDS = ("police", "government", "fire", "australia", "president", "children", "israeli", "war")
 STEMMED_CORPORA = ("head500",)  # Porter-stemmed text: evaluate with stemmed copies of the sets
 START_LR, END_LR = 0.025, 0.0001  # word2vec's, decayed linearly over all epochs
-TWINS = {"numpy": numpy_skipgram, "torch": torch_skipgram}
-FITS = {"numpy": fit_numpy, "torch": fit_torch}
-SGDS = {"numpy": numpy_optim.SGD, "torch": torch.optim.SGD}
 
 
-def run_skipgram(
-    out_dir,
-    seed,
-    epochs,
-    corpus=None,
-    quick=False,
-    *,
-    dtype=np.float32,
-    dim=100,
-    batch_size=1024,
-    progress="auto",
-):
-    """Train skip-gram on ``corpus`` (default: gensim's bundled ``lee_background``; a bundled name,
-    a file or a directory) in NumPy, in torch and in gensim (workers=1), all for ``epochs`` epochs
-    with word2vec's settings; write a PCA plot and the NumPy vectors. quick: the first
-    ``QUICK_SENTENCES`` sentences and 32 dimensions. Returns a dict (its ``report`` is the printout)."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    source = corpus if corpus is not None else "lee_background"
-    name = source if isinstance(source, str) and not Path(source).exists() else Path(source).name
-    sentences = TokenizedCorpus(load_corpus(source), name=str(name))  # tokenised once for all three
-    if quick:
-        sentences, dim = TokenizedCorpus(sentences.sentences[:QUICK_SENTENCES], name=f"{name} (quick)"), 32
-    dtype = np.dtype(dtype)
-    data = SkipGramData(sentences, batch_size=batch_size, seed=seed, **SETTINGS)
-    vocabulary = data.vocabulary
-
-    engines, histories = train_twins(data, dim, epochs, seed=seed, dtype=dtype, progress=progress)
-    engines["gensim"], histories["gensim"] = train_gensim(sentences, dim, epochs, seed)
-
+def run_skipgram(config):
+    """Train skip-gram on the run's corpus (a bundled name, a file or a directory) in NumPy, in
+    torch and in gensim (workers=1) with word2vec's settings; write a PCA plot, the loss curves
+    and the NumPy vectors; a SectionResult."""
+    settings = config.settings("skipgram")
+    out_dir = config.section_dir("skipgram")
+    name, sentences = load_sentences(config.corpus or settings["corpus"], settings["sentences"])
+    data = SkipGramData(sentences, batch_size=settings["batch_size"], seed=config.seed, **SETTINGS)
+    dim, epochs = settings["dim"], settings["epochs"]
+    engines, run = train_engines(
+        data, dim, epochs, seed=config.seed, dtype=config.dtype, progress=config.progress
+    )
+    engines["gensim"], gensim_history = train_gensim(sentences, dim, epochs, config.seed)
+    histories = run.histories | {"gensim": gensim_history}
     stem = name in STEMMED_CORPORA
     scores = {engine: score(vectors, stem=stem) for engine, vectors in engines.items()}
-    first = min(20, max(len(vocabulary) - 5, 0))  # past the stop words, where there are enough words
-    queries = [w for w in QUERY_WORDS if w in vocabulary][:5] or vocabulary.words[first : first + 5]
-    neighbours = {
-        engine: dict(zip(queries, vectors.most_similar(queries, topn=5), strict=True))
-        for engine, vectors in engines.items()
-    }
-    vectors_file = out_dir / "skipgram_vectors.txt"
-    save_word2vec_text(engines["numpy"], vectors_file)
-    pca = plot_pca(engines, queries, neighbours["numpy"], out_dir / "skipgram_pca.png")
-    curves = plots.loss_curves(
-        {"skip-gram": {engine: histories[engine] for engine in ("numpy", "torch")}},
-        out_dir / "skipgram_loss_curves.png",
-        f"skip-gram on {name}, batch {batch_size}",
-    )
-
-    result = {
-        "corpus": str(name),
+    neighbours = nearest_neighbours(engines, data.vocabulary)
+    numbers = {
+        "corpus": name,
         "sentences": len(sentences.sentences),
-        "vocabulary": len(vocabulary),
-        "epochs": int(epochs),
-        "dim": int(dim),
-        "dtype": dtype.name,
-        "batch_size": int(batch_size),
+        "vocabulary": len(data.vocabulary),
+        "epochs": epochs,
+        "dim": dim,
+        "dtype": config.dtype,
+        "batch_size": settings["batch_size"],
         "settings": dict(SETTINGS),
         "stemmed_evaluation": stem,
         "scores": scores,
         "identical_scores": _same(scores["numpy"], scores["torch"]),
         "max_vector_difference": float(np.abs(engines["numpy"].vectors - engines["torch"].vectors).max()),
+        "max_step_loss_difference": run.max_loss_diff,
         "words_per_s": {engine: words_per_second(history) for engine, history in histories.items()},
-        "loss_per_pair": {engine: histories[engine].metric("loss") for engine in ("numpy", "torch")},
+        "loss_per_pair": {engine: history.metric("loss") for engine, history in run.histories.items()},
         "neighbours": {
-            engine: {w: [n for n, _ in found] for w, found in by_word.items()}
-            for engine, by_word in neighbours.items()
+            e: {w: [n for n, _ in found] for w, found in by_word.items()} for e, by_word in neighbours.items()
         },
-        "figures": {"pca": str(pca), "loss_curves": str(curves)},
-        "files": [str(vectors_file), str(pca), str(curves)],
     }
-    result["report"] = format_skipgram(result)
-    return result
+    save_word2vec_text(engines["numpy"], out_dir / "skipgram_vectors.txt")
+    files = {
+        "vectors": out_dir / "skipgram_vectors.txt",
+        "pca": plot_pca(
+            engines, list(neighbours["numpy"]), neighbours["numpy"], out_dir / "skipgram_pca.png"
+        ),
+        "loss_curves": plots.loss_curves(
+            {"skip-gram": run},
+            out_dir / "skipgram_loss_curves.png",
+            f"skip-gram on {name}, batch {settings['batch_size']}",
+        ),
+    }
+    return SectionResult(format_skipgram(numbers), files, numbers)
 
 
-def train_twins(data, dim, epochs, *, seed, dtype=np.float32, progress="auto", engines=("numpy", "torch")):
-    """Each engine's SkipGram trained on ``data`` from ``seed``: ({engine: WordVectors}, {engine: History})."""
-    vectors, histories = {}, {}
-    for engine in engines:
-        model = TWINS[engine].SkipGram(len(data.vocabulary), dim, seed=seed, dtype=dtype)
-        histories[engine] = train_word2vec(model, data, epochs, progress=progress, desc=f"skip-gram {engine}")
-        vectors[engine] = WordVectors.from_model(model, data.vocabulary)
-    return vectors, histories
+def load_sentences(source, n_sentences=None):
+    """(name, TokenizedCorpus) of ``source``, tokenised once for all three engines; only its first
+    ``n_sentences`` sentences when given (a quick run)."""
+    name = source if isinstance(source, str) and not Path(source).exists() else Path(source).name
+    sentences = TokenizedCorpus(load_corpus(source), name=str(name))
+    if n_sentences is not None:
+        sentences = TokenizedCorpus(sentences.sentences[:n_sentences], name=f"{name} (quick)")
+    return str(name), sentences
+
+
+def train_engines(data, dim, epochs, *, seed, dtype, progress="auto"):
+    """Both engines' SkipGram trained word2vec's way on ``data`` from ``seed``:
+    ({engine: WordVectors}, TwinRun)."""
+    twins = [
+        engine.SkipGram(len(data.vocabulary), dim, seed=seed, dtype=dtype)
+        for engine in (numpy_skipgram, torch_skipgram)
+    ]
+    optimizers = [word2vec_optimizer(model) for model in twins]
+    run = train_twins(*twins, *optimizers, data, desc="skip-gram", progress=progress, **word2vec_fit(epochs))
+    vectors = {
+        engine: WordVectors.from_model(model, data.vocabulary)
+        for engine, model in zip(("numpy", "torch"), twins, strict=True)
+    }
+    return vectors, run
+
+
+def word2vec_optimizer(model, lr=START_LR):
+    """Plain SGD at word2vec's starting rate, in the model's engine."""
+    sgd = torch.optim.SGD if isinstance(model, torch.nn.Module) else numpy_optim.SGD
+    return sgd(model.parameters(), lr=lr)
+
+
+def word2vec_fit(epochs, start_lr=START_LR, end_lr=END_LR):
+    """The training loop's options for word2vec: the learning rate decaying linearly from
+    ``start_lr`` to ``end_lr`` over all epochs."""
+    return {"epochs": epochs, "lr_schedule": numpy_skipgram.word2vec_lr(epochs, start_lr, end_lr)}
 
 
 def train_word2vec(
@@ -119,12 +122,19 @@ def train_word2vec(
 ):
     """Train either engine's SkipGram word2vec's way: its engine's training loop, plain SGD, the
     learning rate decaying linearly from ``start_lr`` to ``end_lr`` over all epochs. Returns the History."""
-    engine = "torch" if isinstance(model, torch.nn.Module) else "numpy"
-    optimizer = SGDS[engine](model.parameters(), lr=start_lr)
-    schedule = numpy_skipgram.word2vec_lr(epochs, start_lr, end_lr)
-    return FITS[engine](
-        model, optimizer, data, epochs=epochs, lr_schedule=schedule, progress=progress, desc=desc
-    )
+    fit = fit_torch if isinstance(model, torch.nn.Module) else fit_numpy
+    optimizer = word2vec_optimizer(model, start_lr)
+    return fit(model, optimizer, data, progress=progress, desc=desc, **word2vec_fit(epochs, start_lr, end_lr))
+
+
+def nearest_neighbours(engines, vocabulary):
+    """{engine: {query: [(word, similarity)] * 5}} for up to five query words in the vocabulary."""
+    first = min(20, max(len(vocabulary) - 5, 0))  # past the stop words, where there are enough words
+    queries = [w for w in QUERY_WORDS if w in vocabulary][:5] or vocabulary.words[first : first + 5]
+    return {
+        engine: dict(zip(queries, vectors.most_similar(queries, topn=5), strict=True))
+        for engine, vectors in engines.items()
+    }
 
 
 def train_gensim(sentences, dim, epochs, seed):
