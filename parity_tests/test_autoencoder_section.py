@@ -5,15 +5,11 @@ import json
 
 import numpy as np
 import pytest
+from main_job_cases import assert_png
+from main_job_cases import quick_config as quick
 
 from scripts.main_job.autoencoder import format_autoencoder, run_autoencoder
-from scripts.main_job.config import QUICK, RunConfig
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-def quick(out, **options):
-    return RunConfig(out=out, quick=True, progress="off", **options)
+from scripts.main_job.config import QUICK
 
 
 @pytest.fixture(scope="module")
@@ -40,10 +36,9 @@ def test_both_engines_train_to_the_same_reconstruction_error(quick_result):
 def test_writes_the_figures_and_a_report(quick_result):
     result, out = quick_result
     assert list(result.files) == ["reconstructions", "latent", "loss_curves"]
-    for name, path in result.files.items():
+    for path in result.files.values():
         assert path.parent == out / "autoencoder"
-        with open(path, "rb") as f:
-            assert f.read(8) == PNG_MAGIC, f"{name} is not a PNG"
+        assert_png(path)
     assert result.report == format_autoencoder(result.numbers)
     assert "reconstruction test MSE" in result.report
     assert f"{result.numbers['test_mse']['numpy']:.6f}" in result.report

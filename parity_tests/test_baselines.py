@@ -30,6 +30,11 @@ def digits():
     return x_train, y_train, x_test, y_test
 
 
+def train_sgd(model, x, y, epochs):
+    """The classifiers' reference training: plain SGD, lr 0.1, batch 64."""
+    fit(model, optim.SGD(model.parameters(), lr=0.1), (x, y), epochs=epochs, batch_size=64, progress="off")
+
+
 def test_nearest_template_is_the_euclidean_argmin():
     rng = np.random.default_rng(0)
     x, templates = rng.normal(size=(40, 7)), rng.normal(size=(5, 7))
@@ -67,14 +72,7 @@ def test_ablation_collapses_to_a_linear_model(digits):
     relu_mlp = numpy_impl.MLP((64, 128, 10), seed=0, dtype=np.float64)
     accuracy = {}
     for name, model in (("identity", numpy_mlp), ("linear", linear), ("relu", relu_mlp)):
-        fit(
-            model,
-            optim.SGD(model.parameters(), lr=0.1),
-            (x_train, y_train),
-            epochs=30,
-            batch_size=64,
-            progress="off",
-        )
+        train_sgd(model, x_train, y_train, epochs=30)
         accuracy[name] = float(np.mean(model.logits(x_test).argmax(1) == y_test))
     # affine in x: the logits of a mixture are the mixture of the logits
     a, b = x_test[:5], x_test[5:10]
@@ -90,14 +88,7 @@ def test_ablation_collapses_to_a_linear_model(digits):
 def test_hidden_pca_for_both_engines(digits, tmp_path):
     x_train, y_train, x_test, y_test = digits
     numpy_model = numpy_impl.MLP((64, 32, 10), seed=1, dtype=np.float64)
-    fit(
-        numpy_model,
-        optim.SGD(numpy_model.parameters(), lr=0.1),
-        (x_train, y_train),
-        epochs=3,
-        batch_size=64,
-        progress="off",
-    )
+    train_sgd(numpy_model, x_train, y_train, epochs=3)
     torch_model = torch_impl.MLP((64, 32, 10), seed=1, dtype=np.float64)
     torch_impl.load_numpy_state_dict(torch_model, numpy_model.state_dict())
     np.testing.assert_allclose(

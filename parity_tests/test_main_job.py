@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from main_job_cases import assert_png
 
 from numpy_impl.checks import InputError
 from scripts.main_job.cli import SECTIONS, main
@@ -28,11 +29,6 @@ def accuracy_rows(stdout):
     return {
         (m, e): (float(train), float(test), float(loss)) for m, e, train, test, loss in ROW.findall(stdout)
     }
-
-
-def assert_png(path):
-    data = Path(path).read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000, path
 
 
 def test_classifiers_on_digits_print_the_table_plots_and_tiny_parity_figures(tmp_path, capsys):

@@ -5,16 +5,12 @@ vectors file are written."""
 import numpy as np
 import pytest
 from gensim.models import KeyedVectors
+from main_job_cases import assert_png
+from main_job_cases import quick_config as quick
 
 from numpy_impl.checks import InputError
-from scripts.main_job.config import QUICK, RunConfig
+from scripts.main_job.config import QUICK
 from scripts.main_job.skipgram import format_skipgram, run_skipgram
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-def quick(out, **options):
-    return RunConfig(out=out, quick=True, progress="off", **options)
 
 
 @pytest.fixture(scope="module")
@@ -43,9 +39,8 @@ def test_writes_the_report_the_figure_and_loadable_vectors(quick_result):
     result, out = quick_result
     assert list(result.files) == ["vectors", "pca", "loss_curves"]
     assert all(path.parent == out / "skipgram" for path in result.files.values())
-    for figure in ("pca", "loss_curves"):
-        with open(result.files[figure], "rb") as f:
-            assert f.read(8) == PNG_MAGIC, figure
+    assert_png(result.files["pca"])
+    assert_png(result.files["loss_curves"])
     vectors = KeyedVectors.load_word2vec_format(result.files["vectors"], binary=False)
     assert len(vectors) == result.numbers["vocabulary"] and vectors.vector_size == 32
     report = format_skipgram(result.numbers)

@@ -45,11 +45,11 @@ def parse_args(argv=None):
 
 def run(args):
     from numpy_impl.text import SkipGramData, TokenizedCorpus, load_corpus
-    from scripts.main_job.skipgram import (
+    from scripts.main_job.skipgram import train_engines
+    from scripts.main_job.skipgram_baseline import (
         SETTINGS,
         STEMMED_CORPORA,
         score,
-        train_engines,
         train_gensim,
         words_per_second,
     )

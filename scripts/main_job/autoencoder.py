@@ -28,18 +28,7 @@ def run_autoencoder(config):
     twins = [
         engine.Autoencoder(sizes, seed=config.seed, dtype=config.dtype) for engine in (numpy_impl, torch_impl)
     ]
-    run = train_twins(
-        *twins,
-        optim.Adam(twins[0].parameters(), lr=settings["lr"]),
-        torch.optim.Adam(twins[1].parameters(), lr=settings["lr"]),
-        (x_train,),
-        desc="autoencoder",
-        epochs=settings["epochs"],
-        batch_size=settings["batch_size"],
-        seed=config.seed,
-        evaluate=lambda model: {"test_mse": test_mse(model, x_test)},
-        progress=config.progress,
-    )
+    run = train_pair(twins, x_train, x_test, settings, config)
     codes = [engine_call(model, model.encode, x_test) for model in twins]
     mse = {engine: test_mse(model, x_test) for engine, model in zip(("numpy", "torch"), twins, strict=True)}
     numbers = {
@@ -61,6 +50,24 @@ def run_autoencoder(config):
     }
     files = draw(run, twins, x_test, y_test, codes, config.section_dir("autoencoder"), settings)
     return SectionResult(format_autoencoder(numbers), files, numbers)
+
+
+def train_pair(twins, x_train, x_test, settings, config):
+    """Both engines' autoencoders trained with Adam on the same batches, test MSE per epoch."""
+    numpy_model, torch_model = twins
+    return train_twins(
+        numpy_model,
+        torch_model,
+        optim.Adam(numpy_model.parameters(), lr=settings["lr"]),
+        torch.optim.Adam(torch_model.parameters(), lr=settings["lr"]),
+        (x_train,),
+        desc="autoencoder",
+        epochs=settings["epochs"],
+        batch_size=settings["batch_size"],
+        seed=config.seed,
+        evaluate=lambda model: {"test_mse": test_mse(model, x_test)},
+        progress=config.progress,
+    )
 
 
 def section_rows(split, settings):

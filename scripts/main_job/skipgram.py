@@ -2,7 +2,6 @@
 the same batches of a corpus, next to gensim's Word2Vec with the same settings and epochs; nearest
 neighbours, evaluation scores, the engines' distance, and a 2-D PCA plot."""
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -11,19 +10,24 @@ import torch
 import numpy_impl.skipgram as numpy_skipgram
 import torch_impl.skipgram as torch_skipgram
 from numpy_impl import optim as numpy_optim
-from numpy_impl.embeddings import WordVectors, evaluate, save_word2vec_text
+from numpy_impl.embeddings import WordVectors, save_word2vec_text
 from numpy_impl.text import SkipGramData, TokenizedCorpus, load_corpus
-from numpy_impl.train import History
 from numpy_impl.train import fit as fit_numpy
 from torch_impl.train import fit as fit_torch
 
 from . import plots
 from .config import SectionResult
+from .skipgram_baseline import (
+    SETTINGS,
+    STEMMED_CORPORA,
+    nearest_neighbours,
+    same_scores,
+    score,
+    train_gensim,
+    words_per_second,
+)
 from .twins import train_twins
 
-SETTINGS = {"min_count": 5, "window": 5, "negatives": 5, "sample": 1e-3}  # word2vec's (and gensim's) defaults
-QUERY_WORDS = ("police", "government", "fire", "australia", "president", "children", "israeli", "war")
-STEMMED_CORPORA = ("head500",)  # Porter-stemmed text: evaluate with stemmed copies of the sets
 START_LR, END_LR = 0.025, 0.0001  # word2vec's, decayed linearly over all epochs
 
 
@@ -32,7 +36,6 @@ def run_skipgram(config):
     torch and in gensim (workers=1) with word2vec's settings; write a PCA plot, the loss curves
     and the NumPy vectors; a SectionResult."""
     settings = config.settings("skipgram")
-    out_dir = config.section_dir("skipgram")
     name, sentences = load_sentences(config.corpus or settings["corpus"], settings["sentences"])
     data = SkipGramData(sentences, batch_size=settings["batch_size"], seed=config.seed, **SETTINGS)
     dim, epochs = settings["dim"], settings["epochs"]
@@ -40,10 +43,6 @@ def run_skipgram(config):
         data, dim, epochs, seed=config.seed, dtype=config.dtype, progress=config.progress
     )
     engines["gensim"], gensim_history = train_gensim(sentences, dim, epochs, config.seed)
-    histories = run.histories | {"gensim": gensim_history}
-    stem = name in STEMMED_CORPORA
-    scores = {engine: score(vectors, stem=stem) for engine, vectors in engines.items()}
-    neighbours = nearest_neighbours(engines, data.vocabulary)
     numbers = {
         "corpus": name,
         "sentences": len(sentences.sentences),
@@ -53,30 +52,37 @@ def run_skipgram(config):
         "dtype": config.dtype,
         "batch_size": settings["batch_size"],
         "settings": dict(SETTINGS),
-        "stemmed_evaluation": stem,
+        "stemmed_evaluation": name in STEMMED_CORPORA,
+    }
+    numbers |= compare(engines, run, gensim_history, data.vocabulary, stem=numbers["stemmed_evaluation"])
+    files = write(engines, run, numbers, config.section_dir("skipgram"))
+    return SectionResult(format_skipgram(numbers), files, numbers)
+
+
+def compare(engines, run, gensim_history, vocabulary, *, stem):
+    """The three engines side by side: scores, the twins' distance, speed, nearest neighbours."""
+    scores = {engine: score(vectors, stem=stem) for engine, vectors in engines.items()}
+    histories = run.histories | {"gensim": gensim_history}
+    return {
         "scores": scores,
-        "identical_scores": _same(scores["numpy"], scores["torch"]),
+        "identical_scores": same_scores(scores["numpy"], scores["torch"]),
         "max_vector_difference": float(np.abs(engines["numpy"].vectors - engines["torch"].vectors).max()),
         "max_step_loss_difference": run.max_loss_diff,
         "words_per_s": {engine: words_per_second(history) for engine, history in histories.items()},
         "loss_per_pair": {engine: history.metric("loss") for engine, history in run.histories.items()},
-        "neighbours": {
-            e: {w: [n for n, _ in found] for w, found in by_word.items()} for e, by_word in neighbours.items()
-        },
+        "neighbours": nearest_neighbours(engines, vocabulary),
     }
+
+
+def write(engines, run, numbers, out_dir):
+    """The NumPy vectors (word2vec text format), the PCA plot and the loss curves: {name: path}."""
     save_word2vec_text(engines["numpy"], out_dir / "skipgram_vectors.txt")
-    files = {
+    title = f"skip-gram on {numbers['corpus']}, batch {numbers['batch_size']}"
+    return {
         "vectors": out_dir / "skipgram_vectors.txt",
-        "pca": plot_pca(
-            engines, list(neighbours["numpy"]), neighbours["numpy"], out_dir / "skipgram_pca.png"
-        ),
-        "loss_curves": plots.loss_curves(
-            {"skip-gram": run},
-            out_dir / "skipgram_loss_curves.png",
-            f"skip-gram on {name}, batch {settings['batch_size']}",
-        ),
+        "pca": plot_pca(engines, numbers["neighbours"]["numpy"], out_dir / "skipgram_pca.png"),
+        "loss_curves": plots.loss_curves({"skip-gram": run}, out_dir / "skipgram_loss_curves.png", title),
     }
-    return SectionResult(format_skipgram(numbers), files, numbers)
 
 
 def load_sentences(source, n_sentences=None):
@@ -127,68 +133,12 @@ def train_word2vec(
     return fit(model, optimizer, data, progress=progress, desc=desc, **word2vec_fit(epochs, start_lr, end_lr))
 
 
-def nearest_neighbours(engines, vocabulary):
-    """{engine: {query: [(word, similarity)] * 5}} for up to five query words in the vocabulary."""
-    first = min(20, max(len(vocabulary) - 5, 0))  # past the stop words, where there are enough words
-    queries = [w for w in QUERY_WORDS if w in vocabulary][:5] or vocabulary.words[first : first + 5]
-    return {
-        engine: dict(zip(queries, vectors.most_similar(queries, topn=5), strict=True))
-        for engine, vectors in engines.items()
-    }
-
-
-def train_gensim(sentences, dim, epochs, seed):
-    """gensim's Word2Vec with the same settings, one worker (its deterministic mode). Returns
-    (WordVectors, history) with gensim's effective words (after subsampling) and train() time."""
-    from gensim.models import Word2Vec
-
-    model = Word2Vec(
-        vector_size=dim,
-        window=SETTINGS["window"],
-        negative=SETTINGS["negatives"],
-        min_count=SETTINGS["min_count"],
-        sample=SETTINGS["sample"],
-        sg=1,
-        workers=1,
-        seed=seed,
-    )
-    model.build_vocab(sentences.sentences)
-    start = time.perf_counter()
-    effective, _ = model.train(sentences.sentences, total_examples=model.corpus_count, epochs=epochs)
-    seconds = time.perf_counter() - start
-    history = History(epochs=[{"epoch": e + 1, "words": effective / epochs} for e in range(epochs)])
-    history.seconds = [seconds / epochs] * epochs
-    return WordVectors(model.wv.index_to_key, model.wv.vectors), history
-
-
-def words_per_second(history):
-    """Words kept after subsampling per second of training, over all epochs (gensim's measure)."""
-    return sum(history.metric("words")) / sum(history.seconds)
-
-
-def score(vectors, *, stem=False):
-    """The headline figures of the three bundled evaluation sets (Spearman correlations depend on
-    ranks only, so equal scores mean equal rankings)."""
-    evaluation = evaluate(vectors, stem=stem)
-    analogies = evaluation["analogies"]
-    return {
-        "wordsim353": evaluation["wordsim353"]["spearman"],
-        "simlex999": evaluation["simlex999"]["spearman"],
-        "analogy_accuracy": analogies["accuracy"],
-        "analogy_coverage": analogies["coverage"],
-        "wordsim353_oov": evaluation["wordsim353"]["oov_ratio"],
-    }
-
-
-def _same(a, b):
-    """Equal score dicts, a NaN (no usable pair in a tiny vocabulary) equal to a NaN."""
-    return a.keys() == b.keys() and all(a[k] == b[k] or (np.isnan(a[k]) and np.isnan(b[k])) for k in a)
-
-
-def plot_pca(engines, queries, neighbours, path):
-    """The query words and their nearest neighbours (by the NumPy vectors), projected on the first
-    two principal components of those words' vectors; one panel per engine."""
-    words = list(dict.fromkeys(queries + [n for w in queries for n, _ in neighbours[w][:3]]))
+def plot_pca(engines, neighbours, path):
+    """The query words and their nearest neighbours (``neighbours``: {query: words}, by the NumPy
+    vectors), projected on the first two principal components of those words' vectors; one panel
+    per engine."""
+    queries = list(neighbours)
+    words = list(dict.fromkeys(queries + [n for w in queries for n in neighbours[w][:3]]))
     fig, axes = plots.figure(1, len(engines), size=(4.6, 4.2))
     for ax, (engine, vectors) in zip(axes[0], engines.items(), strict=True):
         shown = [w for w in words if w in vectors]
