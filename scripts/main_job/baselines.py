@@ -91,7 +91,7 @@ def plot_hidden_pca(model, x, y, path, max_points=2000):
         ax.set_ylabel("PC 2")
     fig.colorbar(scatter, ax=list(axes[0]), ticks=range(10), label="digit")
     fig.suptitle("what the hidden layer learned: the same images before and after it")
-    return {"path": str(plots.save(fig, path)), "silhouette_raw": scores[0], "silhouette_hidden": scores[1]}
+    return {"path": plots.save(fig, path), "silhouette_raw": scores[0], "silhouette_hidden": scores[1]}
 
 
 def hidden_activations(model, x):
