@@ -72,8 +72,10 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     sections = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = [s for s in sections if s not in SECTIONS]
-    if unknown or not sections:
-        parser.error(f"--only: unknown section {unknown[0]!r}" if unknown else "--only names no section")
+    if unknown:
+        parser.error(f"--only: unknown section {unknown[0]!r}; choose from {', '.join(SECTIONS)}")
+    if not sections:
+        parser.error("--only names no section")
     if args.threads < 1:
         parser.error(f"--threads must be at least 1; got {args.threads}")
     if args.mnist is not None and not args.mnist.is_dir():
