@@ -12,6 +12,8 @@ FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 def float_dtype(dtype, name="dtype"):
     """``dtype`` (a NumPy dtype or type, a name like "float64", or a torch dtype) as the NumPy
     float dtype a model computes in; anything but float32 and float64 is an ``InputError``."""
+    if dtype is None:  # np.dtype(None) is float64: a missing dtype must not pass for one
+        raise InputError(f"{name} must be float32 or float64; got None")
     try:
         key = np.dtype(str(dtype).removeprefix("torch.") if hasattr(dtype, "is_floating_point") else dtype)
     except TypeError:
