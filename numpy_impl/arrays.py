@@ -17,7 +17,7 @@ def float_dtype(dtype, name="dtype"):
     try:
         key = np.dtype(str(dtype).removeprefix("torch.") if hasattr(dtype, "is_floating_point") else dtype)
     except TypeError:
-        key = None
+        key = np.dtype(object)
     if key not in FLOAT_DTYPES:
         raise InputError(f"{name} must be float32 or float64; got {dtype!r}")
     return key
