@@ -57,7 +57,7 @@ class SkipGram(nn.Module):
         return centers, torch.cat([contexts[:, None], negatives], dim=1)  # (B,), (B, 1 + K)
 
     def validate(self, batch):
-        return as_tensors(check_skipgram_ids(as_tensors(batch), self.vocab_size))
+        return check_skipgram_ids(as_tensors(batch), self.vocab_size)
 
     def loss(self, batch, reduction="mean"):
         per_pair = self.per_pair_loss(batch)
