@@ -13,18 +13,18 @@ weights and zero biases like the MLP, drawn encoder first from one seeded genera
 import numpy as np
 
 from . import ops
-from .arrays import as_arrays
-from .checks import check_reconstruction_batch
-from .mlp import mlp_parameters, stack_forward
+from .arrays import as_arrays, float_dtype, to_numpy
+from .checks import check_features, check_reconstruction_batch
+from .mlp import layer_sizes, mlp_parameters, stack_forward
 from .model import Model
 
 
 class Autoencoder(Model):
     def __init__(self, sizes, activation="relu", *, seed=0, dtype=np.float32):
-        ops.activation(activation)  # reject an unknown name now, not at the first batch
+        self.sizes, self.activation = layer_sizes(sizes, activation)
+        dtype = float_dtype(dtype)
         rng = np.random.default_rng(seed)
-        params = mlp_parameters(sizes, rng, dtype, prefix="encoder")  # validates sizes
-        self.sizes, self.activation = tuple(int(s) for s in sizes), activation
+        params = mlp_parameters(self.sizes, rng, dtype, prefix="encoder")
         params.update(mlp_parameters(self.sizes[::-1], rng, dtype, prefix="decoder"))
         super().__init__(params, dtype)
 
@@ -35,27 +35,30 @@ class Autoencoder(Model):
 
     def encode(self, x):
         """The latent codes, (N, sizes[-1])."""
-        x = np.asarray(x, dtype=self.dtype)
+        x = check_features(to_numpy(x), self.sizes[0], self._cast)
         return stack_forward(self._params, x, self.n_layers, self.activation, "encoder")[0]
 
     def decode(self, code):
         """Reconstructions from latent codes, (N, sizes[0])."""
-        code = np.asarray(code, dtype=self.dtype)
+        code = check_features(to_numpy(code), self.sizes[-1], self._cast, "code")
         return stack_forward(self._params, code, self.n_layers, self.activation, "decoder")[0]
 
     def reconstruct(self, x):
         return self.decode(self.encode(x))
 
-    def loss_and_backward(self, batch):
-        x = check_reconstruction_batch(as_arrays(batch), self.sizes[0])
-        x = np.asarray(x, dtype=self.dtype)
+    def validate(self, batch):
+        return check_reconstruction_batch(as_arrays(batch), self.sizes[0], self._cast)
+
+    def loss_and_backward(self, batch, reduction="mean"):
+        (x,) = batch
+        x = self._cast(x)
         code, encoder_backward = stack_forward(
             self._params, x, self.n_layers, self.activation, "encoder"
         )  # (N, L)
         reconstruction, decoder_backward = stack_forward(
             self._params, code, self.n_layers, self.activation, "decoder"
         )  # (N, D)
-        loss, loss_backward = ops.mean_squared_error(reconstruction, x)
+        loss, loss_backward = ops.mean_squared_error(reconstruction, x, reduction)
 
         def backward():
             (dreconstruction,) = loss_backward()

@@ -1,6 +1,11 @@
 """Input checks shared by both engines, so bad input fails with the same sentence in NumPy and
-torch, before any arithmetic. They read only shapes, dtypes and a few reductions, which NumPy
-arrays and torch tensors both offer."""
+torch. They are duck-typed: NumPy arrays and torch tensors both offer ``ndim``, ``shape``, ``dtype``
+and the few reductions used here.
+
+A batch check has two halves. What shapes and dtypes tell is read from metadata alone and costs
+nothing on a GPU; the torch twins' ``loss`` runs only that half (``values=False``). Label ranges and
+finiteness read the values, which on a GPU is a host sync: that half runs where data enters, in
+``validate`` (and in the NumPy models' public ``loss`` / ``loss_and_grads``)."""
 
 import numbers
 
@@ -39,19 +44,28 @@ def one_of(value, choices, name):
     return value
 
 
-def check_classifier_batch(batch, n_features, n_classes):
-    """Validate ``(x, y)``: x float (N, n_features), y integer class ids (N,) in [0, n_classes)."""
+def check_classifier_batch(batch, n_features, n_classes, cast, *, values=True):
+    """``(x, y)`` checked: x floats (N >= 1, n_features), returned cast by ``cast`` to the model's
+    dtype; y integer class ids (N,). With ``values``, also y in [0, n_classes) and x finite *after*
+    the cast (1e39 is finite in float64 and inf in a float32 model)."""
     x, y = unpack(batch, ("x", "y"))
-    check_features(x, n_features)
-    check_labels(y, len(x), n_classes)
+    x = check_features(x, n_features, cast)
+    check_not_empty(x)
+    check_labels(y, len(x), n_classes, values=values)
+    if values:
+        check_finite(x, "x")
     return x, y
 
 
-def check_reconstruction_batch(batch, n_features):
-    """Validate ``(x,)``: x float (N, n_features); the target is x itself."""
+def check_reconstruction_batch(batch, n_features, cast, *, values=True):
+    """``(x,)`` checked as ``check_classifier_batch`` checks x; returns ``(x,)`` cast. The target
+    is x itself."""
     (x,) = unpack(batch, ("x",))
-    check_features(x, n_features)
-    return x
+    x = check_features(x, n_features, cast)
+    check_not_empty(x)
+    if values:
+        check_finite(x, "x")
+    return (x,)
 
 
 def unpack(batch, names):
@@ -60,23 +74,30 @@ def unpack(batch, names):
     return tuple(batch)
 
 
-def check_features(x, n_features, name="x"):
+def check_features(x, n_features, cast, name="x"):
+    """x as (N, n_features) floats of any precision, cast by ``cast``; metadata only. Integer,
+    bool and complex input is refused rather than silently converted."""
     if x.ndim != 2:
         raise InputError(f"{name} must be 2-D (N, {n_features}); got shape {tuple(x.shape)}")
-    if x.shape[0] == 0:
-        raise InputError(f"{name} is an empty batch (0 rows); a loss needs at least one example")
     if x.shape[1] != n_features:
         raise InputError(f"{name} has {x.shape[1]} features per row; the model expects {n_features}")
     if not _is_float(x):
         raise InputError(f"{name} must hold floats; got dtype {x.dtype}")
-    check_finite(x, name)
+    return cast(x)
 
 
-def check_labels(y, n_rows, n_classes, name="y"):
+def check_not_empty(x, name="x"):
+    if x.shape[0] == 0:
+        raise InputError(f"{name} is an empty batch (0 rows); a loss needs at least one example")
+
+
+def check_labels(y, n_rows, n_classes, name="y", *, values=True):
     if y.ndim != 1 or y.shape[0] != n_rows:
         raise InputError(f"{name} must have shape ({n_rows},), one class id per row; got {tuple(y.shape)}")
     if not is_int(y):
         raise InputError(f"{name} must hold integer class ids; got dtype {y.dtype} (cast labels to int)")
+    if not values:
+        return
     low, high = int(y.min()), int(y.max())
     if low < 0 or high >= n_classes:
         raise InputError(
@@ -103,12 +124,8 @@ def _is_float(a):
 def is_int(a):
     """Whether a NumPy array or torch tensor holds integers (not bool, not floats)."""
     if hasattr(a.dtype, "is_floating_point"):  # torch
-        return not a.dtype.is_floating_point and not a.dtype.is_complex and a.dtype != _torch_bool(a)
+        return not a.dtype.is_floating_point and not a.dtype.is_complex and str(a.dtype) != "torch.bool"
     return a.dtype.kind in "iu"
-
-
-def _torch_bool(a):
-    return (a[:0] > 0).dtype
 
 
 def _describe(obj):

@@ -4,15 +4,21 @@ on the last (or one sigmoid output and binary cross-entropy when the last size i
 import numpy as np
 
 from . import init, ops
-from .arrays import as_arrays
-from .checks import check_classifier_batch
+from .arrays import as_arrays, float_dtype, to_numpy
+from .checks import check_classifier_batch, check_features, one_of, positive_ints
 from .model import Model
+
+
+def layer_sizes(sizes, activation):
+    """The constructor rules of the MLP and the autoencoder: ``sizes`` (at least two sizes, each an
+    integer >= 1) as a tuple of ints, and ``activation`` one of ``ops.ACTIVATIONS``."""
+    return positive_ints(sizes, "sizes", min_length=2), one_of(
+        activation, tuple(ops.ACTIVATIONS), "activation"
+    )
 
 
 def mlp_parameters(sizes, rng, dtype, prefix="layers"):
     """He-normal weights and zero biases for consecutive ``sizes``, named ``{prefix}.{i}.weight``."""
-    if len(sizes) < 2 or any(int(s) != s or s < 1 for s in sizes):
-        raise ValueError(f"sizes must be at least two positive integers, like (784, 128, 10); got {sizes}")
     params = {}
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
         params[f"{prefix}.{i}.weight"] = init.he_normal(rng, (n_out, n_in), dtype)  # (out, in)
@@ -29,7 +35,7 @@ def stack_forward(params, x, n_layers, activation, prefix="layers"):
     h = x
     for i in range(n_layers):
         z, linear_backward = ops.linear(h, params[f"{prefix}.{i}.weight"], params[f"{prefix}.{i}.bias"])
-        act = ops.identity if i == n_layers - 1 else ops.activation(activation)  # logits stay linear
+        act = ops.identity if i == n_layers - 1 else ops.ACTIVATIONS[activation]  # logits stay linear
         h, activation_backward = act(z)
         backwards.append((i, linear_backward, activation_backward))
 
@@ -46,8 +52,8 @@ def stack_forward(params, x, n_layers, activation, prefix="layers"):
 
 class MLP(Model):
     def __init__(self, sizes, activation="relu", *, seed=0, dtype=np.float32):
-        ops.activation(activation)  # reject an unknown name now, not at the first batch
-        self.sizes, self.activation = tuple(int(s) for s in sizes), activation
+        self.sizes, self.activation = layer_sizes(sizes, activation)
+        dtype = float_dtype(dtype)
         rng = np.random.default_rng(seed)
         super().__init__(mlp_parameters(self.sizes, rng, dtype), dtype)
 
@@ -56,18 +62,23 @@ class MLP(Model):
         return len(self.sizes) - 1
 
     def logits(self, x):
-        return stack_forward(self._params, np.asarray(x, dtype=self.dtype), self.n_layers, self.activation)[0]
+        x = check_features(to_numpy(x), self.sizes[0], self._cast)
+        return stack_forward(self._params, x, self.n_layers, self.activation)[0]
 
     def hidden(self, x):
         """The activations after the first hidden layer, (N, sizes[1])."""
-        z = stack_forward(self._params, np.asarray(x, dtype=self.dtype), 1, self.activation)[0]
-        return ops.activation(self.activation)(z)[0]
+        x = check_features(to_numpy(x), self.sizes[0], self._cast)
+        z = stack_forward(self._params, x, 1, self.activation)[0]
+        return ops.ACTIVATIONS[self.activation](z)[0]
 
-    def loss_and_backward(self, batch):
-        x, y = check_classifier_batch(as_arrays(batch), self.sizes[0], max(self.sizes[-1], 2))
-        x = np.asarray(x, dtype=self.dtype)
+    def validate(self, batch):
+        return check_classifier_batch(as_arrays(batch), self.sizes[0], max(self.sizes[-1], 2), self._cast)
+
+    def loss_and_backward(self, batch, reduction="mean"):
+        x, y = batch
+        x = self._cast(x)
         logits, stack_backward = stack_forward(self._params, x, self.n_layers, self.activation)  # (N, C)
-        loss, loss_backward = ops.classification_loss(logits, y)
+        loss, loss_backward = ops.classification_loss(logits, y, reduction)
 
         def backward():
             (dlogits,) = loss_backward()

@@ -1,10 +1,10 @@
 """What every NumPy model shares: a dict of named parameters in torch's layout, the state-dict
-protocol, and the loss/gradient entry points. Subclasses write ``loss_and_backward`` by composing
-``numpy_impl.ops``."""
+protocol, and the loss/gradient entry points. Subclasses write ``validate`` (the batch check) and
+``loss_and_backward`` (the forward pass, composed from ``numpy_impl.ops``, with no check)."""
 
 import numpy as np
 
-from . import ops
+from .arrays import float_dtype
 from .state import check_state_dict
 
 
@@ -12,9 +12,7 @@ class Model:
     """Parameters live in ``self._params`` (name -> array, in torch's order and layout)."""
 
     def __init__(self, params, dtype):
-        self.dtype = np.dtype(dtype)
-        if self.dtype not in (np.float32, np.float64):
-            raise ValueError(f"dtype must be float32 or float64; got {self.dtype}")
+        self.dtype = float_dtype(dtype)
         self._params = {name: value.astype(self.dtype, copy=False) for name, value in params.items()}
 
     def parameters(self):
@@ -32,26 +30,35 @@ class Model:
         for name, value in arrays.items():
             self._params[name] = np.array(value, dtype=self.dtype)  # a copy: no aliasing with the caller
 
-    def loss(self, batch):
-        """The mean loss over the batch, as a float (the forward pass only)."""
-        return float(self.loss_and_backward(batch)[0])
+    def loss(self, batch, reduction="mean"):
+        """The loss over the batch ("mean" or "sum" over its items), as a float; the batch is
+        validated first. The forward pass only."""
+        return float(self.loss_and_backward(self.validate(batch), reduction)[0])
 
-    def loss_and_grads(self, batch):
-        """(mean loss over the batch as a float, gradients keyed like ``state_dict()``)."""
-        loss, backward = self.loss_and_backward(batch)
+    def loss_and_grads(self, batch, reduction="mean"):
+        """(loss as ``loss`` gives it, gradients keyed like ``state_dict()``); validated."""
+        loss, backward = self.loss_and_backward(self.validate(batch), reduction)
         grads = backward()
         return float(loss), {name: grads[name] for name in self._params}
 
-    def loss_and_backward(self, batch):
-        """The forward pass: (loss, ``backward() -> gradients by parameter name``), composed from
-        ``numpy_impl.ops``, each op's backward called in reverse order."""
+    def validate(self, batch):
+        """The batch checked in full (shapes, dtypes, value ranges, finiteness after the cast to the
+        model's dtype) and returned as arrays, ready for ``loss_and_backward``; else ``InputError``."""
         raise NotImplementedError
 
-    def kink_signature(self, batch):
-        """Where the loss is not smooth, as one array; used to mark finite differences inconclusive."""
-        with ops.record_kinks() as kinks:
-            self.loss(batch)
-        return np.concatenate([k.ravel() for k in kinks]) if kinks else np.zeros(0)
+    def loss_and_backward(self, batch, reduction="mean"):
+        """The forward pass on a batch taken as valid: (loss, ``backward() -> gradients by parameter
+        name``), composed from ``numpy_impl.ops``, each op's backward called in reverse order."""
+        raise NotImplementedError
+
+    def _cast(self, x):
+        """Floating input in the model's dtype. A value too large for it becomes inf, silently, as
+        in torch's ``x.to(dtype)``; ``validate`` then refuses it."""
+        x = np.asarray(x)
+        if x.dtype == self.dtype:
+            return x
+        with np.errstate(over="ignore"):
+            return x.astype(self.dtype)
 
     def __repr__(self):
         shapes = ", ".join(f"{n}{tuple(v.shape)}" for n, v in self._params.items())

@@ -5,14 +5,15 @@ respect to ``out`` to the gradients with respect to the inputs, in argument orde
 included). Models compose these and never re-derive a gradient themselves.
 
 Shapes: batches are row-major, ``x`` is (N, D); weights use torch's layout, (out, in).
-Models look operations up on this module at call time (``ops.relu``), so a test can swap one.
+Non-finite values behave as in torch, op by op (docs/models.md has the table): NaN propagates
+where torch propagates it, and an infinite input gives torch's inf, 0 or NaN.
 """
-
-from contextlib import contextmanager
 
 import numpy as np
 
-_kink_log = None  # a list while record_kinks() is active
+from .checks import one_of
+
+REDUCTIONS = ("mean", "sum")  # as torch's losses: the mean over the items, or their sum
 
 
 def linear(x, weight, bias):
@@ -29,14 +30,13 @@ def linear(x, weight, bias):
 
 
 def relu(z):
-    """max(z, 0); the derivative at exactly 0 is 0, as torch.relu defines it."""
-    mask = z > 0
-    h = np.where(mask, z, 0).astype(z.dtype, copy=False)
-    if _kink_log is not None:
-        _kink_log.append(np.sign(z))
+    """max(z, 0), NaN kept (np.maximum propagates it, as torch.relu does)."""
+    h = np.maximum(z, 0)
 
     def backward(dh):
-        return (dh * mask,)
+        # torch's threshold_backward selects: 0 where z <= 0 (so relu'(0) = 0, and a NaN dh there
+        # is dropped), dh elsewhere, NaN inputs included
+        return (np.where(z <= 0, 0, dh),)
 
     return h, backward
 
@@ -67,84 +67,72 @@ def identity(z):
     return z, backward
 
 
-ACTIVATIONS = ("relu", "sigmoid", "tanh", "identity")
+# The activations a model may name, looked up here at every call (``ops.ACTIVATIONS[name]``):
+# tests and mutants patch this dict to swap one in.
+ACTIVATIONS = {"relu": relu, "sigmoid": sigmoid, "tanh": tanh, "identity": identity}
 
 
-def activation(name):
-    """The activation op called ``name``, looked up now so a swapped op is seen."""
-    if name not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {ACTIVATIONS}; got {name!r}")
-    return globals()[name]
-
-
-def softmax_cross_entropy(logits, y):
-    """Mean over the batch of -log softmax(logits)[y]: (N, C), (N,) int -> scalar."""
+def softmax_cross_entropy(logits, y, reduction="mean"):
+    """-log softmax(logits)[y] per row, reduced over the batch: (N, C), (N,) int -> scalar."""
     n = logits.shape[0]
-    shifted = logits - logits.max(axis=1, keepdims=True)  # exp never overflows
+    shifted = logits - logits.max(axis=1, keepdims=True)  # exp never overflows; a +inf logit: NaN, as torch
     log_norm = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     log_probs = shifted - log_norm  # (N, C)
     rows = np.arange(n)
-    loss = -log_probs[rows, y].mean()
+    loss, scale = reduce_loss(-log_probs[rows, y], reduction)
 
     def backward(dloss=1.0):
         dlogits = np.exp(log_probs)
         dlogits[rows, y] -= 1
-        return (dlogits * (dloss / n),)
+        return (dlogits * (dloss * scale),)
 
     return loss, backward
 
 
-def binary_cross_entropy_with_logits(logits, y):
-    """Mean over the batch of BCE(sigmoid(logits), y): (N, 1), (N,) in {0, 1} -> scalar.
+def binary_cross_entropy_with_logits(logits, y, reduction="mean"):
+    """BCE(sigmoid(logits), y) per row, reduced over the batch: (N, 1), (N,) in {0, 1} -> scalar.
 
-    Written as max(z, 0) - z*y + log1p(exp(-|z|)) so that |z| ~ 1e3 neither overflows nor logs 0.
+    Written as torch writes it, (1 - y) z - log σ(z) with log σ(z) = min(z, 0) - log1p(exp(-|z|)),
+    so that |z| ~ 1e3 neither overflows nor logs 0, and an infinite z gives torch's inf or NaN.
     """
-    n = logits.shape[0]
     z = logits[:, 0]
     target = y.astype(logits.dtype)
-    per_row = np.maximum(z, 0) - z * target + np.log1p(np.exp(-np.abs(z)))
-    loss = per_row.mean()
+    log_sigmoid = np.minimum(z, 0) - np.log1p(np.exp(-np.abs(z)))
+    loss, scale = reduce_loss((1 - target) * z - log_sigmoid, reduction)
 
     def backward(dloss=1.0):
-        dz = (_stable_sigmoid(z) - target) * (dloss / n)
+        dz = (_stable_sigmoid(z) - target) * (dloss * scale)
         return (dz[:, None],)
 
     return loss, backward
 
 
-def mean_squared_error(prediction, target):
-    """Mean over all N*D elements of (prediction - target)^2."""
+def mean_squared_error(prediction, target, reduction="mean"):
+    """(prediction - target)^2 reduced over all N*D elements."""
     diff = prediction - target
-    loss = (diff * diff).mean()
+    loss, scale = reduce_loss(diff * diff, reduction)
 
     def backward(dloss=1.0):
-        return (diff * (2 * dloss / diff.size),)
+        return (diff * (2 * dloss * scale),)
 
     return loss, backward
+
+
+def classification_loss(logits, y, reduction="mean"):
+    """Softmax cross-entropy for C >= 2 logits per row; sigmoid + binary cross-entropy for one."""
+    if logits.shape[1] == 1:
+        return binary_cross_entropy_with_logits(logits, y, reduction)
+    return softmax_cross_entropy(logits, y, reduction)
+
+
+def reduce_loss(values, reduction):
+    """(the mean or the sum of ``values``, the factor d(loss)/d(each value)); ``reduction`` is
+    checked here, once for every loss."""
+    if one_of(reduction, REDUCTIONS, "reduction") == "sum":
+        return values.sum(), 1.0
+    return values.mean(), 1.0 / values.size
 
 
 def _stable_sigmoid(z):
     e = np.exp(-np.abs(z))  # in (0, 1]: never overflows
     return np.where(z >= 0, 1 / (1 + e), e / (1 + e)).astype(z.dtype, copy=False)
-
-
-@contextmanager
-def record_kinks():
-    """Collect where each non-smooth op sits (the sign of every ReLU input) during the block.
-
-    Finite differences call this at x - eps and x + eps: a changed pattern means the difference
-    straddled a kink and says nothing about the gradient.
-    """
-    global _kink_log
-    outer, _kink_log = _kink_log, []
-    try:
-        yield _kink_log
-    finally:
-        _kink_log = outer
-
-
-def classification_loss(logits, y):
-    """Softmax cross-entropy for C >= 2 logits per row; sigmoid + binary cross-entropy for one."""
-    if logits.shape[1] == 1:
-        return binary_cross_entropy_with_logits(logits, y)
-    return softmax_cross_entropy(logits, y)

@@ -29,6 +29,7 @@ from . import init as initializers
 from .arrays import as_arrays
 from .checks import InputError, is_int, unpack
 from .model import Model
+from .ops import reduce_loss
 from .optim import SGD
 
 INITS = ("gensim", "word2vec")
@@ -162,16 +163,20 @@ class SkipGram(Model):
         """The word vectors to use after training: the input table (word2vec's and gensim's choice)."""
         return self._params["input_vectors.weight"]
 
-    def loss_and_backward(self, batch):
+    def validate(self, batch):
+        check_skipgram_batch(as_arrays(batch), self.vocab_size)
+        return as_arrays(batch)
+
+    def loss_and_backward(self, batch, reduction="mean"):
         centers, targets = check_skipgram_batch(as_arrays(batch), self.vocab_size)
         v, input_backward = embedding(self._params["input_vectors.weight"], centers)  # (B, d)
         u, output_backward = embedding(self._params["output_vectors.weight"], targets)  # (B, 1 + K, d)
         scores, scores_backward = pair_scores(v, u)  # (B, 1 + K)
         per_pair, loss_backward = negative_sampling_loss(scores)  # (B,)
-        loss = per_pair.mean()
+        loss, scale = reduce_loss(per_pair, reduction)
 
         def backward():
-            (dscores,) = loss_backward(np.full(len(per_pair), 1 / len(per_pair)))
+            (dscores,) = loss_backward(np.full(len(per_pair), scale))
             dv, du = scores_backward(dscores)
             (dinput,) = input_backward(dv)
             (doutput,) = output_backward(du)

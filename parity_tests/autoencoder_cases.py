@@ -1,4 +1,4 @@
-"""The autoencoder's parity battery: the test points of VERIFICATION.md for an encoder/decoder pair,
+"""The autoencoder's parity battery: the test points of docs/models.md for an encoder/decoder pair,
 each checked with ``torch_impl.parity.check_model``. ``test_autoencoder.py`` asserts every case
 passes; ``test_autoencoder_mutants.py`` runs the battery under each mutant and asserts it fails.
 

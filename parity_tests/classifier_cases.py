@@ -1,11 +1,16 @@
 """The classifier check battery: model configurations x test points, each run through
 ``torch_impl.parity.check_model``. The model test files parametrize over these cases and
-``test_mutations.py`` runs the very same cases under each mutant."""
+``test_mutations.py`` runs the very same cases under each mutant.
+
+    python parity_tests/classifier_cases.py   # which checks catch each mutant, on every case
+"""
 
 import functools
 from dataclasses import dataclass
 
+import mutants
 import numpy as np
+import pytest
 from cases import Case
 
 import numpy_impl
@@ -58,7 +63,8 @@ class Config:
 
 
 # Tiny models have all-distinct odd sizes (N = 7, D = 13, H = 11, C = 5) plus one square layer,
-# so an axis or transpose bug cannot hide; the defaults are the SPEC's 784-128-10, batch 64.
+# so an axis or transpose bug cannot hide; the defaults are the reference 784-128-10, batch 64
+# (docs/models.md).
 CONFIGS = [
     Config("linear", (13, 5)),
     Config("linear", (13, 5), dtype=F32),
@@ -106,6 +112,26 @@ def run_case(case, **options):
     )
 
 
+def assert_case_passes(case):
+    """The case passes check_model; in float64 every gradient is within 1e-10 x max|reference|
+    of autograd (the acceptance figure)."""
+    report = run_case(case)
+    assert report.ok, str(report)
+    if case.config.dtype == F64:
+        assert max(g.max_error_over_scale for g in report.gradients) <= 1e-10, str(report)
+
+
+def assert_huge_logits_stay_finite(model, n_classes):
+    """At |logits| = 1e3 nothing overflows, and the loss is large: wrong rows cost ~|z|."""
+    x, y = classifier_batch(784, n_classes, 16, seed=4)
+    model.load_state_dict(huge_logit_state(model, x))
+    assert np.abs(model.logits(x)).max() == pytest.approx(1e3)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        loss, grads = model.loss_and_grads((x, y))
+    assert np.isfinite(loss) and loss > 10
+    assert all(np.isfinite(g).all() for g in grads.values())
+
+
 @dataclass
 class BatteryOutcome:
     """What the battery found under one mutant: failing cases and the checks that failed there."""
@@ -145,9 +171,13 @@ def run_battery(cases=CASES, *, stop_at_first_failure=False):
 
 def run_battery_under(mutant_name, cases=CASES, *, stop_at_first_failure=False):
     """The battery with mutant ``mutant_name`` active; test points are built before it is."""
-    import mutants
-
     for case in cases:
         case_point(case)
     with mutants.activate(mutant_name), np.errstate(all="ignore"):  # some mutants overflow on purpose
         return run_battery(cases, stop_at_first_failure=stop_at_first_failure)
+
+
+if __name__ == "__main__":
+    for mutant in mutants.MUTANTS:
+        outcome = run_battery_under(mutant.name)
+        print(f"{mutant.name:<30} {'equivalent' if mutant.equivalent else 'bug':<10} {outcome.summary()}")

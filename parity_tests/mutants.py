@@ -1,11 +1,13 @@
 """Known learner bugs, injected into ``numpy_impl`` by swapping an operation (models look ops up on
-``numpy_impl.ops`` at call time) or a model method; and equivalent rewrites that must still pass.
+``numpy_impl.ops`` at call time, activations in its ``ACTIVATIONS`` registry) or a model method; and
+equivalent rewrites that must still pass.
 
     with activate("relu_mask_missing"):
         ...  # every NumPy model now has that bug
 
 ``PARITYNETS_MUTANT=<name>`` makes ``conftest.py`` activate one for a whole pytest session.
-``python parity_tests/mutants.py`` prints which checks of the classifier battery catch each one.
+``python parity_tests/classifier_cases.py`` prints which checks of the classifier battery catch each
+one. This module imports no battery: the cases depend on the mutants, never the other way.
 """
 
 from contextlib import contextmanager
@@ -23,7 +25,7 @@ from numpy_impl import skipgram as sg
 class Mutant:
     name: str
     bug: str  # what a learner wrote
-    patches: object  # () -> {(owner, attribute): replacement}
+    patches: object  # () -> [(owner, attribute or key, replacement)]; an owner may be a dict (a registry)
     equivalent: bool = False
 
 
@@ -48,9 +50,7 @@ def _linear(dweight=lambda dz, x: dz.T @ x, dbias=lambda dz: dz.sum(axis=0), aft
 
 def _relu(mask=lambda z, h: z > 0, derivative=None):
     def relu(z):
-        h = np.where(z > 0, z, 0).astype(z.dtype, copy=False)
-        if ops._kink_log is not None:
-            ops._kink_log.append(np.sign(z))
+        h, _ = ops.relu(z)  # the right forward; only the backward is the learner's
         m = mask(z, h)
 
         def backward(dh):
@@ -64,7 +64,7 @@ def _relu(mask=lambda z, h: z > 0, derivative=None):
 def _softmax_cross_entropy(
     shift=lambda z: z.max(axis=1, keepdims=True), total=np.mean, divide_by_n=True, column=lambda y, c: y
 ):
-    def softmax_cross_entropy(logits, y):
+    def softmax_cross_entropy(logits, y, reduction="mean"):  # the battery asks for the mean only
         n, c = logits.shape
         shifted = logits - shift(logits)
         log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
@@ -82,10 +82,10 @@ def _softmax_cross_entropy(
 
 
 def _binary_cross_entropy(total=np.mean, divide_by_n=True):
-    def binary_cross_entropy_with_logits(logits, y):
+    def binary_cross_entropy_with_logits(logits, y, reduction="mean"):
         n, z = logits.shape[0], logits[:, 0]
         target = y.astype(logits.dtype)
-        loss = total(np.maximum(z, 0) - z * target + np.log1p(np.exp(-np.abs(z))))
+        loss = total((1 - target) * z - np.minimum(z, 0) + np.log1p(np.exp(-np.abs(z))))
 
         def backward(dloss=1.0):
             dz = (ops._stable_sigmoid(z) - target) * (dloss / n if divide_by_n else dloss)
@@ -97,18 +97,21 @@ def _binary_cross_entropy(total=np.mean, divide_by_n=True):
 
 
 def _on_ops(**replacements):
-    return lambda: {(ops, name): op for name, op in replacements.items()}
+    """Patches of ``numpy_impl.ops``: an activation in its registry, any other op on the module."""
+    return lambda: [
+        (ops.ACTIVATIONS if name in ops.ACTIVATIONS else ops, name, op) for name, op in replacements.items()
+    ]
 
 
 def _on_models(wrap):
     """Wrap ``loss_and_grads`` of both classifiers."""
     classes = (linear_module.LinearClassifier, mlp_module.MLP)
-    return lambda: {(cls, "loss_and_grads"): wrap(cls.loss_and_grads) for cls in classes}
+    return lambda: [(cls, "loss_and_grads", wrap(cls.loss_and_grads)) for cls in classes]
 
 
 def _accumulating(loss_and_grads):
-    def accumulating_loss_and_grads(self, batch):
-        loss, grads = loss_and_grads(self, batch)
+    def accumulating_loss_and_grads(self, batch, reduction="mean"):
+        loss, grads = loss_and_grads(self, batch, reduction)
         sums = self.__dict__.setdefault("_grad_sums", {})  # never reset: the bug
         for name, grad in grads.items():
             if name in sums:
@@ -270,7 +273,7 @@ MUTANTS = [
 BY_NAME = {m.name: m for m in MUTANTS}
 
 
-# --- autoencoder mutants (helper AUTOENCODER) ----------------------------------------------------
+# --- autoencoder mutants -------------------------------------------------------------------------
 # Bugs of an encoder/decoder pair and of the mean squared error. Registered in BY_NAME (so
 # ``activate`` and PARITYNETS_MUTANT know them) but not in MUTANTS: the classifier battery never
 # calls the MSE or the autoencoder. ``test_autoencoder_mutants.py`` runs the autoencoder battery
@@ -280,7 +283,7 @@ BY_NAME = {m.name: m for m in MUTANTS}
 def _mean_squared_error(
     loss_of=lambda d: (d * d).mean(), grad_of=lambda d: d * (2 / d.size), diff=np.subtract
 ):
-    def mean_squared_error(prediction, target):
+    def mean_squared_error(prediction, target, reduction="mean"):  # the battery asks for the mean only
         d = diff(prediction, target)
         loss = loss_of(d)
 
@@ -292,35 +295,34 @@ def _mean_squared_error(
     return mean_squared_error
 
 
-def _autoencoder_loss_and_grads(
+def _autoencoder_loss_and_backward(
     output_mask=False, code_mask=False, stop_at_code=False, tied_dx=False, rename=None
 ):
-    """The autoencoder's loss_and_grads with one learner's slip (see the flags)."""
+    """The autoencoder's loss_and_backward with one learner's slip (see the flags)."""
 
-    def loss_and_grads(self, batch):
-        from numpy_impl.arrays import as_arrays
-        from numpy_impl.checks import check_reconstruction_batch
-
-        x = np.asarray(check_reconstruction_batch(as_arrays(batch), self.sizes[0]), dtype=self.dtype)
+    def loss_and_backward(self, batch, reduction="mean"):
+        (x,) = batch
         p, n = self._params, self.n_layers
         code, encoder_backward = mlp_module.stack_forward(p, x, n, self.activation, "encoder")
         reconstruction, decoder_backward = _decoder(p, code, n, self.activation, tied_dx)
-        loss, loss_backward = ops.mean_squared_error(reconstruction, x)
-        (dreconstruction,) = loss_backward()
-        if output_mask:  # backpropagated through a ReLU the linear output does not have
-            dreconstruction = dreconstruction * (reconstruction > 0)
-        dcode, grads = decoder_backward(dreconstruction)
-        if code_mask:  # ... or one the linear code does not have
-            dcode = dcode * (code > 0)
-        if stop_at_code:  # the encoder never hears from the decoder
-            dcode = np.zeros_like(dcode)
-        _, encoder_grads = encoder_backward(dcode)
-        grads.update(encoder_grads)
-        if rename:
-            grads = {rename(name, n): value for name, value in grads.items()}
-        return float(loss), {name: grads[name] for name in p}
+        loss, loss_backward = ops.mean_squared_error(reconstruction, x, reduction)
 
-    return loss_and_grads
+        def backward():
+            (dreconstruction,) = loss_backward()
+            if output_mask:  # backpropagated through a ReLU the linear output does not have
+                dreconstruction = dreconstruction * (reconstruction > 0)
+            dcode, grads = decoder_backward(dreconstruction)
+            if code_mask:  # ... or one the linear code does not have
+                dcode = dcode * (code > 0)
+            if stop_at_code:  # the encoder never hears from the decoder
+                dcode = np.zeros_like(dcode)
+            _, encoder_grads = encoder_backward(dcode)
+            grads.update(encoder_grads)
+            return {rename(name, n): value for name, value in grads.items()} if rename else grads
+
+        return loss, backward
+
+    return loss_and_backward
 
 
 def _decoder(p, code, n, activation, tied_dx):
@@ -329,7 +331,7 @@ def _decoder(p, code, n, activation, tied_dx):
     h, steps = code, []
     for i in range(n):
         z, linear_backward = ops.linear(h, p[f"decoder.{i}.weight"], p[f"decoder.{i}.bias"])
-        h, activation_backward = (ops.identity if i == n - 1 else ops.activation(activation))(z)
+        h, activation_backward = (ops.identity if i == n - 1 else ops.ACTIVATIONS[activation])(z)
         steps.append((i, linear_backward, activation_backward))
 
     def backward(dout):
@@ -354,7 +356,7 @@ def _on_autoencoder(**flags):
     def patches():
         from numpy_impl.autoencoder import Autoencoder
 
-        return {(Autoencoder, "loss_and_grads"): _autoencoder_loss_and_grads(**flags)}
+        return [(Autoencoder, "loss_and_backward", _autoencoder_loss_and_backward(**flags))]
 
     return patches
 
@@ -565,7 +567,7 @@ _SKIPGRAM_EQUIVALENT = {
 
 
 def _on_skipgram(replacements):
-    return lambda: {(sg, name): replacement for name, replacement in replacements.items()}
+    return lambda: [(sg, name, replacement) for name, replacement in replacements.items()]
 
 
 SKIPGRAM_MUTANTS = [
@@ -578,7 +580,24 @@ BY_NAME.update({m.name: m for m in SKIPGRAM_MUTANTS})
 # --- end of skip-gram mutants ----------------------------------------------------------------------
 
 
-_INHERITED = object()
+_ABSENT = object()
+
+
+def _get(owner, key):
+    """What ``owner`` itself holds under ``key`` (a class may inherit it: then nothing to put back)."""
+    return owner.get(key, _ABSENT) if isinstance(owner, dict) else owner.__dict__.get(key, _ABSENT)
+
+
+def _set(owner, key, value):
+    if isinstance(owner, dict):
+        if value is _ABSENT:
+            del owner[key]
+        else:
+            owner[key] = value
+    elif value is _ABSENT:
+        delattr(owner, key)
+    else:
+        setattr(owner, key, value)
 
 
 @contextmanager
@@ -587,25 +606,11 @@ def activate(name):
     if name not in BY_NAME:
         raise KeyError(f"unknown mutant {name!r}; known: {', '.join(BY_NAME)}")
     patches = BY_NAME[name].patches()
-    # what the owner itself held (a class may inherit the attribute: then there is nothing to put back)
-    originals = {
-        (owner, attribute): owner.__dict__.get(attribute, _INHERITED) for owner, attribute in patches
-    }
+    originals = [(owner, key, _get(owner, key)) for owner, key, _ in patches]
     try:
-        for (owner, attribute), replacement in patches.items():
-            setattr(owner, attribute, replacement)
+        for owner, key, replacement in patches:
+            _set(owner, key, replacement)
         yield BY_NAME[name]
     finally:
-        for (owner, attribute), original in originals.items():
-            if original is _INHERITED:
-                delattr(owner, attribute)
-            else:
-                setattr(owner, attribute, original)
-
-
-if __name__ == "__main__":
-    import classifier_cases
-
-    for mutant in MUTANTS:
-        outcome = classifier_cases.run_battery_under(mutant.name)
-        print(f"{mutant.name:<30} {'equivalent' if mutant.equivalent else 'bug':<10} {outcome.summary()}")
+        for owner, key, original in reversed(originals):
+            _set(owner, key, original)

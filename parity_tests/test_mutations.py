@@ -2,7 +2,7 @@
 at least one case of ``classifier_cases`` fails, and under each equivalent rewrite every case
 passes; which check catches what; and the same through pytest itself (PARITYNETS_MUTANT).
 
-``python parity_tests/mutants.py`` prints, per mutant, every check that catches it on every case."""
+``python parity_tests/classifier_cases.py`` prints, per mutant, every check that catches it on every case."""
 
 import os
 import subprocess

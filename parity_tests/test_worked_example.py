@@ -1,4 +1,4 @@
-"""SPEC.md's worked example (binary MLP 3 -> 2 -> 1, ReLU hidden, sigmoid output, BCE), to 1e-9:
+"""The worked example of docs/models.md (binary MLP 3 -> 2 -> 1, ReLU hidden, sigmoid output, BCE), to 1e-9:
 forward values, loss, every gradient, one SGD step with lr 0.1 and the loss after it; in NumPy
 and in torch (autograd and torch.optim.SGD)."""
 

@@ -1,19 +1,21 @@
 """One state dict, two engines: NumPy arrays to torch tensors and back, plus safetensors on disk."""
 
-import numpy as np
 import torch
 
+from numpy_impl.arrays import to_numpy
 from numpy_impl.state import StateDictError, check_state_dict, load_safetensors, save_safetensors
+
+from .tensors import as_tensor
 
 
 def to_numpy_state_dict(state_dict):
     """A torch state dict as NumPy arrays (copies, on the CPU, dtypes kept)."""
-    return {k: v.detach().cpu().numpy().copy() for k, v in state_dict.items()}
+    return {k: to_numpy(v).copy() for k, v in state_dict.items()}
 
 
 def to_torch_state_dict(state_dict):
     """A NumPy state dict as torch tensors (copies, dtypes kept)."""
-    return {k: torch.from_numpy(np.array(v, copy=True)) for k, v in state_dict.items()}
+    return {k: as_tensor(v, copy=True) for k, v in state_dict.items()}
 
 
 @torch.no_grad()
@@ -23,7 +25,7 @@ def load_numpy_state_dict(module, state_dict):
     targets = module.state_dict()
     arrays = check_state_dict(_as_numpy(state_dict), {k: tuple(v.shape) for k, v in targets.items()})
     for name, value in arrays.items():
-        targets[name].copy_(torch.from_numpy(np.ascontiguousarray(value)))
+        targets[name].copy_(as_tensor(value))
 
 
 def save_state_dict(state_dict, path, metadata=None):
@@ -39,7 +41,4 @@ def load_state_dict(path):
 def _as_numpy(state_dict):
     if not hasattr(state_dict, "items"):
         raise StateDictError(f"a state dict maps names to arrays; got {type(state_dict).__name__}")
-    return {
-        k: v.detach().cpu().numpy() if isinstance(v, torch.Tensor) else np.asarray(v)
-        for k, v in state_dict.items()
-    }
+    return {k: to_numpy(v) for k, v in state_dict.items()}

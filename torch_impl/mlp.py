@@ -4,11 +4,11 @@ import numpy as np
 from torch import nn
 
 import numpy_impl
-from numpy_impl.checks import check_classifier_batch
+from numpy_impl.checks import check_classifier_batch, check_features
 
 from . import ops
-from .module import copy_numpy_parameters, linear_layer
-from .tensors import as_tensors
+from .module import caster, copy_numpy_parameters, linear_layer
+from .tensors import as_tensor, as_tensors
 
 
 def mlp_layers(sizes, dtype):
@@ -23,7 +23,7 @@ def stack_forward(layers, x, activation):
     h = x
     for i, layer in enumerate(layers):
         z = layer(h)
-        act = ops.identity if i == len(layers) - 1 else ops.activation(activation)  # logits stay linear
+        act = ops.identity if i == len(layers) - 1 else ops.ACTIVATIONS[activation]  # logits stay linear
         h = act(z)
     return h
 
@@ -31,11 +31,9 @@ def stack_forward(layers, x, activation):
 class MLP(nn.Module):
     def __init__(self, sizes, activation="relu", *, seed=0, dtype=np.float32):
         super().__init__()
-        reference = numpy_impl.MLP(
-            sizes, activation, seed=seed, dtype=dtype
-        )  # validates sizes and activation
-        self.sizes, self.activation = reference.sizes, activation
-        self.layers = mlp_layers(self.sizes, dtype)
+        reference = numpy_impl.MLP(sizes, activation, seed=seed, dtype=dtype)  # checks the arguments
+        self.sizes, self.activation = reference.sizes, reference.activation
+        self.layers = mlp_layers(self.sizes, reference.dtype)
         copy_numpy_parameters(self, reference)
 
     @property
@@ -43,17 +41,23 @@ class MLP(nn.Module):
         return len(self.sizes) - 1
 
     def logits(self, x):
+        x = check_features(as_tensor(x), self.sizes[0], caster(self))
         return stack_forward(self.layers, x, self.activation)
 
     def hidden(self, x):
         """The activations after the first hidden layer, (N, sizes[1])."""
-        return ops.activation(self.activation)(self.layers[0](x))
+        x = check_features(as_tensor(x), self.sizes[0], caster(self))
+        return ops.ACTIVATIONS[self.activation](self.layers[0](x))
 
-    def loss(self, batch):
-        x, y = check_classifier_batch(as_tensors(batch), self.sizes[0], max(self.sizes[-1], 2))
-        x = x.to(self.layers[0].weight.dtype)
+    def validate(self, batch):
+        return check_classifier_batch(as_tensors(batch), self.sizes[0], max(self.sizes[-1], 2), caster(self))
+
+    def loss(self, batch, reduction="mean"):
+        x, y = check_classifier_batch(
+            as_tensors(batch), self.sizes[0], max(self.sizes[-1], 2), caster(self), values=False
+        )
         logits = stack_forward(self.layers, x, self.activation)  # (N, C)
-        return ops.classification_loss(logits, y)
+        return ops.classification_loss(logits, y, reduction)
 
     def forward(self, x):
         return self.logits(x)

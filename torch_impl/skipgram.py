@@ -13,6 +13,8 @@ import torch.nn.functional as F
 from torch import nn
 
 import numpy_impl.skipgram
+from numpy_impl.checks import one_of
+from numpy_impl.ops import REDUCTIONS
 from numpy_impl.skipgram import check_skipgram_ids, is_plain_sgd
 
 from .module import copy_numpy_parameters
@@ -54,8 +56,12 @@ class SkipGram(nn.Module):
         centers, contexts, negatives = as_tensors(checked)
         return centers, torch.cat([contexts[:, None], negatives], dim=1)  # (B,), (B, 1 + K)
 
-    def loss(self, batch):
-        return self.per_pair_loss(batch).mean()
+    def validate(self, batch):
+        return check_skipgram_ids(as_tensors(batch), self.vocab_size)
+
+    def loss(self, batch, reduction="mean"):
+        per_pair = self.per_pair_loss(batch)
+        return per_pair.sum() if one_of(reduction, REDUCTIONS, "reduction") == "sum" else per_pair.mean()
 
     def per_pair_loss(self, batch):
         """The SGNS loss of each pair, (B,), through the embeddings (autograd, dense or sparse)."""

@@ -1,35 +1,27 @@
-"""Moving arrays and dtypes between the engines."""
+"""Moving arrays and dtypes into torch: the one dtype map and the one array -> tensor converter
+(the other way is ``numpy_impl.arrays.to_numpy``)."""
 
 import numpy as np
 import torch
 
-from numpy_impl.checks import InputError
+from numpy_impl.arrays import float_dtype, to_numpy
 
-_DTYPES = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
+TORCH_DTYPES = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
 
 
 def torch_dtype(dtype):
-    """torch's dtype for ``dtype`` given as a NumPy dtype, a torch dtype or a name."""
-    if isinstance(dtype, torch.dtype):
-        return dtype
-    key = np.dtype(dtype)
-    if key not in _DTYPES:
-        raise ValueError(f"dtype must be float32 or float64; got {key}")
-    return _DTYPES[key]
+    """torch's dtype for a model dtype given as a NumPy dtype or type, a name or a torch dtype;
+    anything but float32 and float64 is an ``InputError`` (``numpy_impl.arrays.float_dtype``)."""
+    return TORCH_DTYPES[float_dtype(dtype)]
 
 
-def numpy_dtype(dtype):
-    return np.dtype(str(dtype).removeprefix("torch.")) if isinstance(dtype, torch.dtype) else np.dtype(dtype)
-
-
-def as_tensor(a):
-    """A tensor sharing memory with ``a`` where it can (NumPy arrays), else ``a`` itself."""
+def as_tensor(a, *, copy=False):
+    """``a`` as a tensor: a tensor as it is, anything array-like through ``to_numpy``, sharing
+    memory with a NumPy array unless ``copy``."""
     if isinstance(a, torch.Tensor):
-        return a
-    array = np.asarray(a)
-    if array.dtype == object:
-        raise InputError(f"cannot make a tensor from an array of Python objects, shape {array.shape}")
-    return torch.from_numpy(np.ascontiguousarray(array))
+        return a.clone() if copy else a
+    array = to_numpy(a)
+    return torch.from_numpy(np.array(array, copy=True) if copy else np.ascontiguousarray(array))
 
 
 def as_tensors(batch):
