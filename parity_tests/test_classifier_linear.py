@@ -7,11 +7,11 @@ import pytest
 from classifier_cases import CASES, run_case
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from points import after_sgd_steps, classifier_batch, huge_logit_state
 
 import numpy_impl
 import torch_impl
 from torch_impl.parity import check_model
-from torch_impl.parity.points import after_sgd_steps, classifier_batch, huge_logit_state
 
 LINEAR_CASES = [case for case in CASES if case.config.kind == "linear"]
 

@@ -1,18 +1,16 @@
-"""``check_model``: every layer of VERIFICATION.md on one NumPy model, its torch twin and one batch.
+"""``check_model``: every layer of the checker on one model and one batch, with or without a
+reference (see ``reference.py``); the layers and their order are explained in docs/gradients.md.
 
-The NumPy side is duck-typed: ``state_dict()``, ``loss_and_grads(batch) -> (loss, {name: grad})``,
-optionally ``parameters()`` (live arrays, for in-place finite differences), ``loss(batch)`` and
-``kink_signature(batch)``. The torch side needs ``loss(batch)`` returning a scalar tensor and a state
-dict with the same keys. Neither model is changed: the torch twin is copied before the NumPy
-weights are loaded into it.
+The model is duck-typed: ``state_dict()``, ``loss_and_grads(batch) -> (loss, {name: grad})``,
+optionally ``parameters()`` (live arrays, for in-place finite differences) and ``loss(batch)``.
+It is left as it was found.
 """
 
 import numpy as np
 
-from numpy_impl.state import StateDictError
-
-from .autograd import autograd_loss_and_grads, parameter_dtypes
-from .compare import TensorComparison, compare_loss, compare_tensors, to_numpy
+from ..arrays import to_numpy
+from ..state import StateDictError
+from .compare import TensorComparison, compare_loss, compare_tensors
 from .finite_differences import finite_difference_check
 from .report import ParityReport
 from .structure import StructureResult, check_gradients, check_repeatable, check_unchanged, snapshot
@@ -20,9 +18,9 @@ from .tolerances import autograd_tolerance
 
 
 def check_model(
-    numpy_model,
-    torch_model,
+    model,
     batch,
+    reference=None,
     *,
     finite_differences="sampled",
     fd_directions=3,
@@ -30,55 +28,46 @@ def check_model(
     seed=0,
     sizes=None,
 ):
-    """Compare ``numpy_model`` with ``torch_model`` on ``batch``; returns a ``ParityReport``.
+    """Check ``model``'s gradients on ``batch``; returns a ``ParityReport``.
 
+    Without a ``reference``: structure checks and finite differences. With one (a callable
+    ``reference(state_dict, batch) -> (loss, grads)``): loss and gradient parity with it as well.
     ``finite_differences``: "sampled", "exhaustive" (tiny models) or None; they run on float64
-    models only. ``torch_model=None`` skips loss and autograd parity (structure and finite
-    differences still run). ``sizes`` names sizes for the hints (default: N, and D for a 2-D x).
+    models only. ``sizes`` names sizes for the hints (default: N, and D for a 2-D x).
     """
-    params = {name: to_numpy(value).copy() for name, value in numpy_model.state_dict().items()}
+    params = {name: to_numpy(value).copy() for name, value in model.state_dict().items()}
     dtype = _common_dtype(params)
-    structure = StructureResult()
+    structure = StructureResult(getattr(reference, "name", "reference"))
     inputs = snapshot(batch)
     report = ParityReport(
-        repr(numpy_model), dtype.name, _batch_size(batch), autograd_tolerance(dtype), structure
+        repr(model), dtype.name, infer_sizes(batch).get("N"), autograd_tolerance(dtype), structure
     )
     sizes = {**infer_sizes(batch), **(sizes or {})}
     try:
-        first = _copied(numpy_model.loss_and_grads(batch))  # copies: a second call may write into them
-        second = _copied(numpy_model.loss_and_grads(batch))
+        first = _copied(model.loss_and_grads(batch))  # copies: a second call may write into them
+        second = _copied(model.loss_and_grads(batch))
     except Exception as err:  # a learner's code may raise anything; the report says what
         structure.add("runs", f"loss_and_grads raised {type(err).__name__}: {err}")
         return report
     loss, grads = first
     check_gradients(structure, grads, params, loss)
     check_unchanged(structure, "inputs unmodified", inputs, batch, "input")
-    check_unchanged(structure, "parameters unmodified", params, numpy_model.state_dict(), "parameter")
+    check_unchanged(structure, "parameters unmodified", params, model.state_dict(), "parameter")
     check_repeatable(structure, first, second)
-    if torch_model is not None:
-        _against_autograd(report, torch_model, params, inputs, loss, grads, sizes, infer_labels(batch))
+    if reference is not None:
+        _against_reference(report, reference, params, inputs, first, sizes, infer_labels(batch))
     else:
-        structure.skipped.append("torch twin")
-        report.notes.append("no torch twin: loss and gradient parity not checked")
+        structure.skipped.append(structure.reference)
+        report.notes.append("no reference: loss and gradient parity not checked")
     if finite_differences:
-        report.finite_differences = _finite_differences(
-            report,
-            numpy_model,
-            inputs,
-            grads,
-            params,
-            finite_differences,
-            fd_directions,
-            fd_entries,
-            seed,
-            sizes,
-        )
+        options = dict(mode=finite_differences, directions=fd_directions, entries=fd_entries, seed=seed)
+        report.finite_differences = _finite_differences(report, model, inputs, grads, params, sizes, options)
     return report
 
 
 def compare_gradients(yours, reference, *, dtypes=None, order=None, sizes=None, labels=None):
-    """Compare two gradient dicts with the autograd tolerances; returns TensorComparisons in
-    ``order`` (default: backward order, the reverse of ``reference``'s key order).
+    """Compare two gradient dicts with the gradient-vs-reference tolerances; returns
+    TensorComparisons in ``order`` (default: backward order, the reverse of ``reference``'s keys).
     ``dtypes`` gives the expected dtype per name (default: the reference's)."""
     results = []
     for name in order or list(reversed(list(reference))):
@@ -87,12 +76,11 @@ def compare_gradients(yours, reference, *, dtypes=None, order=None, sizes=None, 
             ref = to_numpy(reference[name])
             results.append(TensorComparison(name, False, (), ref.shape, "-", expected.name, ["no gradient"]))
             continue
-        tolerance = autograd_tolerance(expected)
         results.append(
             compare_tensors(
                 yours[name],
                 reference[name],
-                tolerance,
+                autograd_tolerance(expected),
                 name=name,
                 expected_dtype=expected,
                 sizes=sizes,
@@ -124,27 +112,29 @@ def infer_labels(batch):
     return None
 
 
-def _against_autograd(report, torch_model, params, inputs, loss, grads, sizes, labels):
-    structure = report.structure
-    for name, torch_dtype in parameter_dtypes(torch_model).items():
-        if name in params and torch_dtype != params[name].dtype:
-            structure.add(
-                "torch twin", f"{name} is {torch_dtype.name} in torch, {params[name].dtype.name} in NumPy"
-            )
+def _against_reference(report, reference, params, inputs, yours, sizes, labels):
+    """Loss and gradient parity; a state dict the reference cannot take, or reference gradients of
+    another dtype, are problems of the structure check named after the reference."""
+    structure, name = report.structure, report.structure.reference
     try:
-        reference_loss, reference_grads = autograd_loss_and_grads(torch_model, params, snapshot(inputs))
+        reference_loss, reference_grads = reference(params, snapshot(inputs))
     except StateDictError as err:
-        structure.add("torch twin", str(err))
+        structure.add(name, str(err))
         return
+    for key, value in reference_grads.items():
+        other = to_numpy(value).dtype
+        if key in params and other != params[key].dtype:
+            structure.add(name, f"{key} is {other.name} in the {name}, {params[key].dtype.name} in yours")
+    loss, grads = yours
     report.loss = compare_loss(loss, reference_loss, np.dtype(report.dtype))
     if hasattr(grads, "keys"):
-        dtypes = {name: value.dtype for name, value in params.items()}
+        dtypes = {key: value.dtype for key, value in params.items()}
         report.gradients = compare_gradients(
             grads, reference_grads, dtypes=dtypes, order=list(reversed(params)), sizes=sizes, labels=labels
         )
 
 
-def _finite_differences(report, model, inputs, grads, params, mode, directions, entries, seed, sizes):
+def _finite_differences(report, model, inputs, grads, params, sizes, options):
     for check in ("parameters unmodified", "inputs unmodified"):
         if report.structure.problems[check]:
             report.notes.append(
@@ -158,17 +148,7 @@ def _finite_differences(report, model, inputs, grads, params, mode, directions, 
         for name in reversed(params)
         if name in grads and np.shape(to_numpy(grads[name])) == params[name].shape
     ]
-    return finite_difference_check(
-        model,
-        snapshot(inputs),
-        grads,
-        mode=mode,
-        directions=directions,
-        entries=entries,
-        seed=seed,
-        names=usable,
-        sizes=sizes,
-    )
+    return finite_difference_check(model, snapshot(inputs), grads, names=usable, sizes=sizes, **options)
 
 
 def _copied(result):
@@ -181,8 +161,3 @@ def _copied(result):
 def _common_dtype(params):
     dtypes = {value.dtype for value in params.values()}
     return max(dtypes, key=lambda d: d.itemsize) if dtypes else np.dtype(np.float64)
-
-
-def _batch_size(batch):
-    sizes = infer_sizes(batch)
-    return sizes.get("N")
