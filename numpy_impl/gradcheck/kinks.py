@@ -23,7 +23,7 @@ from .tolerances import loss_roundoff
 
 # A single kink anywhere within [-eps, eps] moves the two central differences apart, or opens the
 # slopes' gap, by at least 2/3 of the error it causes in the central difference; half of that
-# error is the bar, so curvature alone (which moves the differences apart far less) stays below it.
+# error is the bar. A wrong gradient's error is far larger than what curvature moves them by.
 SHARE = 0.5
 
 
