@@ -12,11 +12,11 @@ import mutants
 import numpy as np
 import pytest
 from cases import Case
+from points import after_sgd_steps, classifier_batch, exact_zero_point, huge_logit_state
 
 import numpy_impl
 import torch_impl
 from torch_impl.parity import check_model
-from torch_impl.parity.points import after_sgd_steps, classifier_batch, exact_zero_point, huge_logit_state
 
 F32, F64 = np.float32, np.float64
 

@@ -7,11 +7,11 @@ import pytest
 from classifier_cases import CASES, assert_case_passes, assert_huge_logits_stay_finite
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from points import after_sgd_steps, classifier_batch
 
 import numpy_impl
 import torch_impl
 from torch_impl.parity import check_model
-from torch_impl.parity.points import after_sgd_steps, classifier_batch
 
 LINEAR_CASES = [case for case in CASES if case.config.kind == "linear"]
 

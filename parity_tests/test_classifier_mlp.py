@@ -9,12 +9,12 @@ import torch
 from classifier_cases import CASES, Config, assert_case_passes, assert_huge_logits_stay_finite
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from points import after_sgd_steps, classifier_batch, exact_zero_point
 
 import numpy_impl
 import torch_impl
 from numpy_impl import ops
 from torch_impl.parity import check_model
-from torch_impl.parity.points import after_sgd_steps, classifier_batch, exact_zero_point
 
 MLP_CASES = [case for case in CASES if case.config.kind == "mlp"]
 

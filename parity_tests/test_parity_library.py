@@ -1,5 +1,6 @@
-"""The comparison library itself (``torch_impl.parity``): the tolerance rule, strict shapes and
-dtypes, NaN handling, the hints, and the report in its two forms."""
+"""The comparison library itself (``numpy_impl.gradcheck``, with torch autograd as the reference
+through ``torch_impl.parity``): the tolerance rule, strict shapes and dtypes, NaN handling, the
+hints, and the report in its two forms."""
 
 import json
 
@@ -8,9 +9,10 @@ import numpy as np
 import pytest
 import torch
 from classifier_cases import Config
+from points import classifier_batch, huge_logit_state
 
-from torch_impl.parity import check_model, compare_loss, compare_tensors, tolerances
-from torch_impl.parity.points import classifier_batch, huge_logit_state
+from numpy_impl.gradcheck import tolerances
+from torch_impl.parity import check_model, compare_loss, compare_tensors
 
 F32 = tolerances.autograd_tolerance(np.float32)
 F64 = tolerances.autograd_tolerance(np.float64)
@@ -124,10 +126,12 @@ def failing_report():
         return check_model(config.numpy_model(), config.torch_model(), classifier_batch(784, 10, 64))
 
 
-def test_text_report_shows_what_verification_asks_and_never_whole_tensors():
+def test_text_report_shows_every_layer_and_never_whole_tensors():
     text = str(failing_report())
     lines = text.splitlines()
-    assert lines[1].startswith("tolerance (float64 vs autograd): |yours - ref| <= 1e-10*max|ref|")
+    assert lines[1].startswith(
+        "tolerance (float64, gradients vs the torch twin): |yours - ref| <= 1e-10*max|ref|"
+    )
     assert lines[2].startswith("OK   structure") and lines[3].startswith("OK   loss")  # loss parity first
     assert "FAIL layers.0.weight" in text and "mismatches" in text and "norm-rel" in text
     assert "worst [" in text and "allowed" in text
@@ -144,7 +148,7 @@ def test_machine_readable_report_is_strict_json():
     with mutants.activate("no_max_shift"), np.errstate(all="ignore"):
         report = check_model(numpy_model, torch_model, batch, finite_differences="exhaustive")
     data = json.loads(report.to_json(allow_nan=False))
-    assert data["ok"] is False and data["loss"]["yours"] == "inf"
+    assert data["ok"] is False and data["loss"]["yours"] == "inf" and data["reference"] == "torch twin"
     assert "structure: finite" in data["failed_checks"] and "loss" in data["failed_checks"]
     assert data["gradients"][0]["name"] == "bias" and data["first_divergent"] == "bias"
     assert data["tolerance"] == {"k": 1e-10, "rtol": 1e-7, "agg": 1e-12, "floor": 0.0}
@@ -191,4 +195,4 @@ def test_a_torch_twin_with_other_names_or_dtype_is_named():
     other_dtype = Config("mlp", (13, 11, 5), "relu", dtype=np.float32).torch_model()
     report = check_model(numpy_model, other_dtype, classifier_batch(13, 5, 7), finite_differences=None)
     assert "structure: torch twin" in report.failed_checks()
-    assert "layers.0.weight is float32 in torch, float64 in NumPy" in str(report)
+    assert "layers.0.weight is float32 in the torch twin, float64 in yours" in str(report)

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .compare import to_numpy
+from ..arrays import to_numpy
 
 CHECKS = (
     "runs",
@@ -16,14 +16,20 @@ CHECKS = (
     "inputs unmodified",
     "parameters unmodified",
     "repeatable",
-    "torch twin",
 )
 
 
 @dataclass
 class StructureResult:
-    problems: dict = field(default_factory=lambda: {name: [] for name in CHECKS})
+    """Problems found per check; the last check is the reference's own (does it take these
+    parameters?), named after it, e.g. "torch twin"."""
+
+    reference: str = "reference"
+    problems: dict = field(init=False)  # check -> list of problems
     skipped: list = field(default_factory=list)
+
+    def __post_init__(self):
+        self.problems = {name: [] for name in (*CHECKS, self.reference)}
 
     @property
     def ok(self):
@@ -37,7 +43,7 @@ class StructureResult:
 
     def lines(self):
         if self.ok:
-            checked = [name for name in CHECKS if name not in self.skipped]
+            checked = [name for name in self.problems if name not in self.skipped]
             return [f"OK   structure ({', '.join(checked)})"]
         lines = [f"FAIL structure: {', '.join(self.failed())}"]
         for check, problems in self.problems.items():

@@ -10,10 +10,10 @@ class ParityReport:
     model: str
     dtype: str
     batch_size: int | None
-    tolerance: object  # the autograd Tolerance of the model's dtype
+    tolerance: object  # the Tolerance of gradients vs a reference, for the model's dtype
     structure: object  # StructureResult
-    loss: object = None  # ScalarComparison, None when there was no torch twin or the model raised
-    gradients: list = field(default_factory=list)  # TensorComparison, backward order
+    loss: object = None  # ScalarComparison, None when there was no reference or the model raised
+    gradients: list = field(default_factory=list)  # TensorComparison vs the reference, backward order
     finite_differences: object = None  # FiniteDifferenceResult or None
     notes: list = field(default_factory=list)
 
@@ -22,8 +22,13 @@ class ParityReport:
         return not self.failed_checks()
 
     @property
+    def reference(self):
+        """What the gradients were compared with (e.g. "torch twin"), as the report names it."""
+        return self.structure.reference
+
+    @property
     def first_divergent(self):
-        """The first parameter, in backward order, whose gradient disagrees with autograd."""
+        """The first parameter, in backward order, whose gradient disagrees with the reference."""
         return next((g.name for g in self.gradients if not g.ok), None)
 
     def failed_checks(self):
@@ -40,13 +45,13 @@ class ParityReport:
     def __str__(self):
         lines = [
             f"parity check of {self.model}, {self.dtype}, batch of {self.batch_size}",
-            f"tolerance ({self.dtype} vs autograd): {self.tolerance.describe()}",
+            f"tolerance ({self.dtype}, gradients vs the {self.reference}): {self.tolerance.describe()}",
         ]
         lines += self.structure.lines()
         if self.loss is not None:
             lines.append(self.loss.summary())
         if self.gradients:
-            lines.append("gradients vs autograd, backward order:")
+            lines.append(f"gradients vs the {self.reference}, backward order:")
             for gradient in self.gradients:
                 lines += ["  " + line for line in gradient.lines()]
             if self.first_divergent:
@@ -66,6 +71,7 @@ class ParityReport:
                 "model": self.model,
                 "dtype": self.dtype,
                 "batch_size": self.batch_size,
+                "reference": self.reference,
                 "tolerance": self.tolerance.to_dict(),
                 "structure": self.structure.to_dict(),
                 "loss": self.loss.to_dict() if self.loss is not None else None,

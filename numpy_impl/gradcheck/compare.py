@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..arrays import to_numpy
 from . import hints as _hints
 from .tolerances import loss_allowed
 
@@ -192,16 +193,6 @@ def _unusable(name, reference, expected, problem, actual=None):
     return TensorComparison(
         name, False, shape, reference.shape, str(getattr(actual, "dtype", "?")), expected.name, [problem]
     )
-
-
-def to_numpy(value):
-    """An ndarray view of a NumPy array, torch tensor or number (torch tensors are detached)."""
-    if hasattr(value, "detach"):
-        value = value.detach().cpu().numpy()
-    array = np.asarray(value)
-    if array.dtype == object:
-        raise TypeError(f"got {type(value).__name__}")
-    return array
 
 
 @dataclass

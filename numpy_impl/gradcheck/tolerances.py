@@ -1,4 +1,5 @@
-"""The one place that knows how close is close enough (figures measured in VERIFICATION.md).
+"""The one place that knows how close is close enough; the measurements behind every figure are in
+``docs/gradients.md``.
 
 A tensor passes when every entry satisfies ``|a - r| <= k * max|r| + rtol * |r| (+ floor)`` and,
 when ``agg`` is set, ``||a - r|| / (||a|| + ||r||) <= agg``; all of it computed in float64.
@@ -9,6 +10,8 @@ near-zero entries, and an absolute tolerance alone misses a 10 % error in a tens
 from dataclasses import asdict, dataclass
 
 import numpy as np
+
+from ..arrays import float_dtype
 
 FD_EPS = 1e-6  # central differences in float64; float32 finite differences are unusable
 FD_ROUNDOFF = 100 * np.finfo(np.float64).eps  # relative round-off of one loss evaluation, generously
@@ -49,13 +52,13 @@ FINITE_DIFFERENCES = Tolerance(k=1e-6, rtol=1e-5, agg=None)
 
 
 def autograd_tolerance(dtype):
-    """Gradient vs torch autograd for a parameter of ``dtype`` (float32 or float64)."""
-    return AUTOGRAD[_float_dtype(dtype)]
+    """Gradient vs a reference computed in the same ``dtype`` (float32 or float64), e.g. autograd."""
+    return AUTOGRAD[float_dtype(dtype)]
 
 
 def loss_tolerance(dtype):
     """Relative tolerance of a loss value of ``dtype``."""
-    return LOSS_RTOL[_float_dtype(dtype)]
+    return LOSS_RTOL[float_dtype(dtype)]
 
 
 def loss_allowed(reference, dtype):
@@ -64,16 +67,14 @@ def loss_allowed(reference, dtype):
     return loss_tolerance(dtype) * max(abs(float(reference)), 1.0)
 
 
+def loss_roundoff(loss_value):
+    """The absolute round-off of one float64 evaluation of a loss near ``loss_value``, generously:
+    relative to max(|loss|, 1) for the same reason as ``loss_allowed``."""
+    return FD_ROUNDOFF * max(abs(float(loss_value)), 1.0)
+
+
 def finite_difference_tolerance(loss_value, eps=FD_EPS):
     """Gradient vs central differences: the table's k and rtol plus the round-off floor of a
-    difference quotient, ``FD_ROUNDOFF * max(|loss|, 1) / eps`` (about 2e-8 for a loss near 1)."""
-    floor = FD_ROUNDOFF * max(abs(float(loss_value)), 1.0) / eps
+    difference quotient, ``loss_roundoff(loss) / eps`` (about 2e-8 for a loss near 1)."""
+    floor = loss_roundoff(loss_value) / eps
     return Tolerance(FINITE_DIFFERENCES.k, FINITE_DIFFERENCES.rtol, None, floor)
-
-
-def _float_dtype(dtype):
-    is_torch = hasattr(dtype, "is_floating_point")  # a torch.dtype, without importing torch here
-    key = np.dtype(str(dtype).removeprefix("torch.")) if is_torch else np.dtype(dtype)
-    if key not in AUTOGRAD:
-        raise ValueError(f"tolerances exist for float32 and float64; got {key}")
-    return key

@@ -1,0 +1,205 @@
+"""Central finite differences of a NumPy model's own loss, against its own gradients (float64 only).
+
+Parameters are moved one at a time and always restored bit for bit (``probe.py``). Where a
+difference straddles a kink the entry says nothing about the gradient: it is counted as
+inconclusive, not as a failure. Kinks are read from the loss itself, two more steps per line
+(``kinks.py``), and looked for only where an entry disagrees, so a passing check pays nothing.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..arrays import to_numpy
+from .compare import Entry, compare_tensors
+from .kinks import Slants, crosses_kink
+from .probe import Probe
+from .tolerances import FD_EPS, finite_difference_tolerance
+
+MODES = ("sampled", "exhaustive")
+
+
+@dataclass
+class FiniteDifferenceResult:
+    ok: bool
+    mode: str
+    eps: float
+    skipped: str | None = None
+    tolerance: object = None
+    tensors: list = field(default_factory=list)  # TensorComparison of entries, with directions folded in
+
+    @property
+    def n_inconclusive(self):
+        return sum(t.n_inconclusive for t in self.tensors)
+
+    def failed(self):
+        return [t.name for t in self.tensors if not t.ok]
+
+    def lines(self):
+        if self.skipped:
+            return [f"SKIP finite differences: {self.skipped}"]
+        head = "OK  " if self.ok else "FAIL"
+        lines = [
+            f"{head} finite differences ({self.mode}, central, eps {self.eps:g}, float64; "
+            f"{self.tolerance.describe()}; {self.n_inconclusive} inconclusive across a kink)"
+        ]
+        for tensor in self.tensors:
+            lines += ["  " + lines for lines in tensor.lines()]
+        return lines
+
+    def to_dict(self):
+        return {
+            "ok": self.ok,
+            "mode": self.mode,
+            "eps": self.eps,
+            "skipped": self.skipped,
+            "tolerance": self.tolerance.to_dict() if self.tolerance else None,
+            "n_inconclusive": self.n_inconclusive,
+            "tensors": [t.to_dict() for t in self.tensors],
+        }
+
+
+def finite_difference_check(
+    model,
+    batch,
+    grads=None,
+    *,
+    mode="sampled",
+    directions=3,
+    entries=10,
+    eps=FD_EPS,
+    seed=0,
+    names=None,
+    sizes=None,
+):
+    """Check ``grads`` (default: ``model.loss_and_grads(batch)``) by central differences.
+
+    ``mode="sampled"``: per tensor, ``directions`` unit directions (the first along your gradient,
+    the rest random) and ``entries`` entries drawn with probability proportional to
+    |g| + mean|g|. ``mode="exhaustive"``: every entry (tiny models). ``names`` picks tensors
+    (default: all, in backward order, i.e. reversed state-dict order).
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}; got {mode!r}")
+    if grads is None:
+        grads = model.loss_and_grads(batch)[1]
+    probe = Probe(model, batch)
+    reason = _unusable(probe)
+    if reason:
+        return FiniteDifferenceResult(True, mode, eps, skipped=reason)
+    tolerance = finite_difference_tolerance(probe.base_loss, eps)
+    rng, slants = np.random.default_rng(seed), Slants(probe, eps, seed)
+    result = FiniteDifferenceResult(True, mode, eps, tolerance=tolerance)
+    for name in names or list(reversed(probe.names)):
+        lines = _Lines(probe, name, eps, tolerance, slants)
+        g = to_numpy(grads[name]).astype(np.float64)
+        if mode == "exhaustive":
+            tensor = _check_every_entry(lines, g, sizes)
+        else:
+            tensor = _check_sampled(lines, g, rng, directions, entries)
+        result.tensors.append(tensor)
+    result.ok = all(t.ok for t in result.tensors)
+    return result
+
+
+def _unusable(probe):
+    """Why finite differences cannot run on this model, or None."""
+    if not probe.movable:
+        return "they move parameters: the model needs parameters() (live arrays) or load_state_dict()"
+    if any(probe.get(name).dtype != np.float64 for name in probe.names):
+        return "they need float64 parameters (float32 differences are noise); check a float64 twin"
+    if not np.isfinite(probe.base_loss):
+        return f"the loss itself is {probe.base_loss}"
+    return None
+
+
+def _check_every_entry(lines, g, sizes):
+    fd, conclusive = lines.entries(g, np.arange(g.size))
+    return compare_tensors(
+        g,
+        fd.reshape(g.shape),
+        lines.tolerance,
+        name=lines.name,
+        expected_dtype=g.dtype,
+        conclusive=conclusive.reshape(g.shape),
+        sizes=sizes,
+    )
+
+
+def _check_sampled(lines, g, rng, n_directions, n_entries):
+    flat = np.abs(np.nan_to_num(g, nan=0.0, posinf=0.0, neginf=0.0)).ravel()  # NaN entries fail elsewhere
+    weights = flat + flat.mean() if flat.any() else np.ones_like(flat)
+    picked = rng.choice(g.size, size=min(n_entries, g.size), replace=False, p=weights / weights.sum())
+    fd, conclusive = lines.entries(g, picked)
+    indices = [np.unravel_index(i, g.shape) for i in picked]
+    tensor = compare_tensors(
+        g.ravel()[picked],
+        fd,
+        lines.tolerance,
+        name=lines.name,
+        expected_dtype=g.dtype,
+        conclusive=conclusive,
+        indices=indices,
+    )
+    tensor.shape = tensor.reference_shape = g.shape
+    _fold_in_directions(tensor, lines, g, rng, n_directions)
+    return tensor
+
+
+def _fold_in_directions(tensor, lines, g, rng, n_directions):
+    """Directional derivatives, counted with the entries: along your gradient first, then random."""
+    norm = float(np.linalg.norm(g))
+    for d in range(n_directions):
+        v = g / norm if d == 0 and norm > 0 else rng.standard_normal(g.shape)
+        v /= np.linalg.norm(v)
+        ours, fd, ends = lines.direction(g, v)
+        allowed = float(lines.tolerance.allowed(fd, norm))
+        if abs(ours - fd) <= allowed:
+            tensor.n_total += 1
+        elif lines.crosses_kink(v, ends, abs(ours - fd)):
+            tensor.n_inconclusive += 1
+        else:
+            tensor.n_total += 1
+            tensor.n_mismatch += 1
+            tensor.ok = False
+            tensor.worst.append(Entry((f"direction {d}",), ours, fd, allowed))
+
+
+class _Lines:
+    """Central differences along lines through one parameter tensor: its entries, or directions."""
+
+    def __init__(self, probe, name, eps, tolerance, slants):
+        self.probe, self.name, self.eps, self.tolerance, self.slants = probe, name, eps, tolerance, slants
+
+    def entries(self, g, picked):
+        """(central differences at the flat indices ``picked``, which of them are conclusive)."""
+        ends = np.array([self.probe.losses({self.name: i}, (-self.eps, self.eps)) for i in picked])
+        spans = np.array([self.probe.span(self.name, i, self.eps) for i in picked])
+        fd = (ends[:, 1] - ends[:, 0]) / spans  # the steps actually taken, after rounding
+        ours = g.ravel()[picked]
+        conclusive, looked = np.ones(len(picked), bool), np.zeros(len(picked), bool)
+        while True:  # setting kinks aside lowers the scale max|fd|, and so what other entries may miss by
+            scale = float(np.abs(np.where(conclusive & np.isfinite(fd), fd, 0.0)).max(initial=0.0))
+            suspects = np.flatnonzero(~looked & ~(np.abs(ours - fd) <= self.tolerance.allowed(fd, scale)))
+            if not len(suspects):
+                return fd, conclusive
+            for j in suspects:
+                looked[j] = True
+                conclusive[j] = not self.crosses_kink(int(picked[j]), ends[j], abs(ours[j] - fd[j]))
+
+    def direction(self, g, v):
+        """(your gradient's derivative along unit ``v``, the central difference, the two losses)."""
+        ends = self.probe.losses({self.name: v}, (-self.eps, self.eps))
+        fd = (ends[1] - ends[0]) / (2 * self.eps)
+        ours = float(np.vdot(g, self.probe.span(self.name, v, self.eps))) / (2 * self.eps)
+        return ours, fd, ends
+
+    def crosses_kink(self, where, ends, disagreement):
+        """Whether a kink explains ``disagreement`` on the line along ``where`` (a flat index or a
+        unit direction; ``ends``: its losses at -eps and +eps), or kinks at the point that move
+        with ``where`` and cancel along its line (see ``kinks.py``)."""
+        eps, base = self.eps, self.probe.base_loss
+        far = self.probe.losses({self.name: where}, (-2 * eps, 2 * eps))
+        if crosses_kink((far[0], *ends, far[1]), base, eps, disagreement):
+            return True
+        return self.slants.kink_follows(self.name, where)
