@@ -14,7 +14,7 @@ import numpy as np
 
 from . import ops
 from .arrays import as_arrays
-from .checks import check_reconstruction_batch
+from .checks import check_reconstruction_batch, one_of
 from .mlp import mlp_parameters, stack_forward
 from .model import Model
 
@@ -46,7 +46,8 @@ class Autoencoder(Model):
     def reconstruct(self, x):
         return self.decode(self.encode(x))
 
-    def loss_and_backward(self, batch):
+    def loss_and_backward(self, batch, reduction="mean"):
+        one_of(reduction, ("mean",), "reduction")  # the checks and "sum" come with the model contract
         x = check_reconstruction_batch(as_arrays(batch), self.sizes[0])
         x = np.asarray(x, dtype=self.dtype)
         code, encoder_backward = stack_forward(

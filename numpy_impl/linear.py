@@ -5,7 +5,7 @@ import numpy as np
 
 from . import init, ops
 from .arrays import as_arrays
-from .checks import check_classifier_batch
+from .checks import check_classifier_batch, one_of
 from .model import Model
 
 
@@ -25,7 +25,8 @@ class LinearClassifier(Model):
         x = np.asarray(x, dtype=self.dtype)
         return ops.linear(x, self._params["weight"], self._params["bias"])[0]
 
-    def loss_and_backward(self, batch):
+    def loss_and_backward(self, batch, reduction="mean"):
+        one_of(reduction, ("mean",), "reduction")  # the checks and "sum" come with the model contract
         x, y = check_classifier_batch(as_arrays(batch), self.n_features, max(self.n_classes, 2))
         x = np.asarray(x, dtype=self.dtype)
         logits, linear_backward = ops.linear(x, self._params["weight"], self._params["bias"])  # (N, C)

@@ -5,7 +5,7 @@ import numpy as np
 
 from . import init, ops
 from .arrays import as_arrays
-from .checks import check_classifier_batch
+from .checks import check_classifier_batch, one_of
 from .model import Model
 
 
@@ -63,7 +63,8 @@ class MLP(Model):
         z = stack_forward(self._params, np.asarray(x, dtype=self.dtype), 1, self.activation)[0]
         return ops.activation(self.activation)(z)[0]
 
-    def loss_and_backward(self, batch):
+    def loss_and_backward(self, batch, reduction="mean"):
+        one_of(reduction, ("mean",), "reduction")  # the checks and "sum" come with the model contract
         x, y = check_classifier_batch(as_arrays(batch), self.sizes[0], max(self.sizes[-1], 2))
         x = np.asarray(x, dtype=self.dtype)
         logits, stack_backward = stack_forward(self._params, x, self.n_layers, self.activation)  # (N, C)

@@ -5,6 +5,7 @@ protocol, and the loss/gradient entry points. Subclasses write ``loss_and_backwa
 import numpy as np
 
 from . import ops
+from .arrays import as_arrays
 from .state import check_state_dict
 
 
@@ -32,17 +33,23 @@ class Model:
         for name, value in arrays.items():
             self._params[name] = np.array(value, dtype=self.dtype)  # a copy: no aliasing with the caller
 
-    def loss(self, batch):
-        """The mean loss over the batch, as a float (the forward pass only)."""
-        return float(self.loss_and_backward(batch)[0])
+    def loss(self, batch, reduction="mean"):
+        """The loss over the batch ("mean" or "sum" over its items), as a float; the batch is
+        validated first. The forward pass only."""
+        return float(self.loss_and_backward(self.validate(batch), reduction)[0])
 
-    def loss_and_grads(self, batch):
-        """(mean loss over the batch as a float, gradients keyed like ``state_dict()``)."""
-        loss, backward = self.loss_and_backward(batch)
+    def loss_and_grads(self, batch, reduction="mean"):
+        """(loss as ``loss`` gives it, gradients keyed like ``state_dict()``); validated."""
+        loss, backward = self.loss_and_backward(self.validate(batch), reduction)
         grads = backward()
         return float(loss), {name: grads[name] for name in self._params}
 
-    def loss_and_backward(self, batch):
+    def validate(self, batch):
+        """The batch checked for this model and returned as arrays, ready for ``loss_and_backward``
+        (this default only converts: a model that checks inside ``loss_and_backward`` keeps it)."""
+        return as_arrays(batch)
+
+    def loss_and_backward(self, batch, reduction="mean"):
         """The forward pass: (loss, ``backward() -> gradients by parameter name``), composed from
         ``numpy_impl.ops``, each op's backward called in reverse order."""
         raise NotImplementedError

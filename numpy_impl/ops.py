@@ -12,6 +12,10 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from .checks import one_of
+
+REDUCTIONS = ("mean", "sum")  # as torch's losses: the mean over the items, or their sum
+
 _kink_log = None  # a list while record_kinks() is active
 
 
@@ -148,3 +152,11 @@ def classification_loss(logits, y):
     if logits.shape[1] == 1:
         return binary_cross_entropy_with_logits(logits, y)
     return softmax_cross_entropy(logits, y)
+
+
+def reduce_loss(values, reduction):
+    """(the mean or the sum of ``values``, the factor d(loss)/d(each value)); ``reduction`` is
+    checked here, once for every loss."""
+    if one_of(reduction, REDUCTIONS, "reduction") == "sum":
+        return values.sum(), 1.0
+    return values.mean(), 1.0 / values.size

@@ -108,7 +108,7 @@ def train_twins(data, dim, epochs, *, seed, dtype=np.float32, progress="auto", e
     """Each engine's SkipGram trained on ``data`` from ``seed``: ({engine: WordVectors}, {engine: History})."""
     vectors, histories = {}, {}
     for engine in engines:
-        model = TWINS[engine].SkipGram(len(data.vocabulary), dim, seed=seed, dtype=dtype)
+        model = TWINS[engine].SkipGram(len(data.vocabulary), dim, seed=seed, dtype=dtype, sparse=True)
         histories[engine] = train_word2vec(model, data, epochs, progress=progress, desc=f"skip-gram {engine}")
         vectors[engine] = WordVectors.from_model(model, data.vocabulary)
     return vectors, histories
@@ -121,9 +121,16 @@ def train_word2vec(
     learning rate decaying linearly from ``start_lr`` to ``end_lr`` over all epochs. Returns the History."""
     engine = "torch" if isinstance(model, torch.nn.Module) else "numpy"
     optimizer = SGDS[engine](model.parameters(), lr=start_lr)
-    schedule = numpy_skipgram.word2vec_lr(epochs, start_lr, end_lr)
+    schedule = numpy_optim.word2vec_lr(epochs, start_lr, end_lr)
     return FITS[engine](
-        model, optimizer, data, epochs=epochs, lr_schedule=schedule, progress=progress, desc=desc
+        model,
+        optimizer,
+        data,
+        epochs=epochs,
+        lr_schedule=schedule,
+        reduction="sum",
+        progress=progress,
+        desc=desc,
     )
 
 
