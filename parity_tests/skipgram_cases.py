@@ -1,6 +1,6 @@
 """The skip-gram check battery and shared set-up of the skip-gram test files.
 
-Battery: model configurations x test points (VERIFICATION.md: at the initial weights, where the
+Battery: model configurations x test points (docs/word2vec.md: at the initial weights, where the
 output table is zero; at non-zero output vectors; with repeated ids; with negatives equal to the
 positive; after SGD steps; huge scores; a batch of 1), each run through
 ``torch_impl.parity.check_model``; ``test_skipgram.py`` runs it on the real code and

@@ -230,26 +230,15 @@ def test_the_torch_loop_sees_the_same_batches(digits):
     from torch_impl.train import fit as fit_torch
 
     x, y = digits
+
+    def run(engine_fit, model, sgd, epochs=2, seed=5):
+        opt = sgd(model.parameters(), lr=0.1)
+        return engine_fit(model, opt, (x, y), epochs=epochs, batch_size=32, seed=seed, progress="off")
+
     numpy_model = small_mlp()
     torch_model = torch_impl.MLP((64, 32, 10), seed=3, dtype=np.float64)
-    numpy_history = fit(
-        numpy_model,
-        SGD(numpy_model.parameters(), lr=0.1),
-        (x, y),
-        epochs=2,
-        batch_size=32,
-        seed=5,
-        progress="off",
-    )
-    torch_history = fit_torch(
-        torch_model,
-        torch.optim.SGD(torch_model.parameters(), lr=0.1),
-        (x, y),
-        epochs=2,
-        batch_size=32,
-        seed=5,
-        progress="off",
-    )
+    numpy_history = run(fit, numpy_model, SGD)
+    torch_history = run(fit_torch, torch_model, torch.optim.SGD)
     assert len(numpy_history.step_loss) == len(torch_history.step_loss) == 38
     assert np.max(np.abs(np.subtract(numpy_history.step_loss, torch_history.step_loss))) < 1e-12
     torch_weights = torch_impl.to_numpy_state_dict(torch_model.state_dict())
@@ -257,15 +246,7 @@ def test_the_torch_loop_sees_the_same_batches(digits):
         assert np.max(np.abs(value - torch_weights[name])) < 1e-12, name
     # a different batch order is visible at once: the test above would catch a mismatch
     other = torch_impl.MLP((64, 32, 10), seed=3, dtype=np.float64)
-    reordered = fit_torch(
-        other,
-        torch.optim.SGD(other.parameters(), lr=0.1),
-        (x, y),
-        epochs=1,
-        batch_size=32,
-        seed=6,
-        progress="off",
-    )
+    reordered = run(fit_torch, other, torch.optim.SGD, epochs=1, seed=6)
     assert abs(reordered.step_loss[1] - numpy_history.step_loss[1]) > 1e-6
 
 
