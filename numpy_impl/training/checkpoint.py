@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from safetensors import safe_open
 
-from ..checks import InputError
+from ..checks import InputError, positive_int
 from ..state import check_state_dict, save_safetensors
 from .history import DivergedError, History
 
@@ -27,7 +27,8 @@ class Checkpointer:
 
     def __init__(self, path, every, model, optimizer, run):
         self.path = Path(path) if path is not None else None
-        self.every, self.model, self.optimizer, self.run = every, model, optimizer, run
+        self.every = None if every is None else positive_int(every, "checkpoint_every")
+        self.model, self.optimizer, self.run = model, optimizer, run
         self.saved_step = None
 
     def resume(self):

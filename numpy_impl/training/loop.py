@@ -64,8 +64,7 @@ def fit(
     reduction: "mean" (the default) or "sum", the loss whose gradient each step follows.
     evaluate: optional ``evaluate(model) -> dict of floats`` after every epoch, joining its record.
     checkpoint: a file path, written at every epoch's end and every ``checkpoint_every`` steps;
-        ``resume``: go on from it when it exists (same run), ending bit for bit where an
-        uninterrupted run ends.
+        ``resume``: go on from it (same run), to end bit for bit as an uninterrupted run.
     progress: "auto" (a bar on a terminal, else a line per epoch), "bar", "lines" or "off" (stderr).
     step: ``step(model, optimizer, batch, lr=, reduction=) -> loss``, the engine's optimizer step.
 
@@ -75,9 +74,6 @@ def fit(
     source = batch_source(data, batch_size, seed)
     positive_int(epochs, "epochs", minimum=0)
     one_of(reduction, REDUCTIONS, "reduction")
-    checkpoint_every = (
-        None if checkpoint_every is None else positive_int(checkpoint_every, "checkpoint_every")
-    )
     run_key = (source.run_key() if hasattr(source, "run_key") else {}) | {"reduction": reduction}
     checkpoints = Checkpointer(checkpoint, checkpoint_every, model, optimizer, run_key)
     history, first_epoch, start = checkpoints.resume() if resume else (History(), 0, 0)
