@@ -7,11 +7,20 @@
 Each keeps its own per-parameter state (``state_dict()`` / ``load_state_dict()``) so a checkpoint can
 carry it. The arithmetic follows torch's single-tensor ("foreach=False") code path, operation by
 operation, so float64 trajectories agree with torch to rounding.
+
+Row-sparse gradients (``numpy_impl.sparse.RowSparse``, from ``SkipGram(sparse=True)``) are taken
+where torch.optim takes the sparse gradients of ``nn.Embedding(sparse=True)``: plain SGD applies
+them with a scatter-add, touching only the rows in the batch; SGD with momentum (whose buffer torch
+keeps sparse, with the same values) uses them densified. SGD with weight decay and Adam/AdamW
+refuse them, as torch does.
 """
 
 import numbers
 
 import numpy as np
+
+from .checks import InputError, positive_int
+from .sparse import RowSparse
 
 
 class Optimizer:
@@ -39,15 +48,32 @@ class Optimizer:
         missing = [name for name in self.params if name not in grads]
         if missing:
             raise ValueError(f"grads has no entry for {', '.join(missing)}")
+        for name, param in self.params.items():
+            shape = np.shape(grads[name])
+            if shape != param.shape:
+                raise ValueError(f"grads[{name!r}] has shape {shape}; the parameter has {param.shape}")
+            if isinstance(grads[name], RowSparse):
+                self._check_sparse(name)
         self.steps += 1
         for name, param in self.params.items():
-            grad = np.asarray(grads[name])
-            if grad.shape != param.shape:
-                raise ValueError(f"grads[{name!r}] has shape {grad.shape}; the parameter has {param.shape}")
-            self._update(param, grad.astype(param.dtype, copy=False), self.state[name])
+            grad = grads[name]
+            if isinstance(grad, RowSparse) and self._applies_sparse():
+                grad.add_to(param, -self.lr)
+            else:
+                self._update(param, np.asarray(grad).astype(param.dtype, copy=False), self.state[name])
 
     def _update(self, param, grad, state):
         raise NotImplementedError
+
+    def _check_sparse(self, name):
+        """Refuse a row-sparse gradient where torch.optim refuses a sparse one."""
+        raise InputError(
+            f"{type(self).__name__} does not take sparse gradients (grads[{name!r}]), as in torch"
+        )
+
+    def _applies_sparse(self):
+        """Whether a row-sparse gradient is applied as it is (a scatter-add) rather than densified."""
+        return False
 
     def state_dict(self):
         """Hyperparameters, step count and per-parameter buffers (copies)."""
@@ -82,6 +108,15 @@ class SGD(Optimizer):
             weight_decay=weight_decay,
             nesterov=nesterov,
         )
+
+    def _check_sparse(self, name):
+        if self.hparams["weight_decay"]:  # torch: "add(sparse, dense) is not supported"
+            raise InputError(
+                f"SGD with weight_decay does not take sparse gradients (grads[{name!r}]), as in torch"
+            )
+
+    def _applies_sparse(self):
+        return not self.hparams["momentum"]
 
     def _update(self, param, grad, state):
         h = self.hparams
@@ -177,3 +212,14 @@ def _check_adam_hparams(lr, betas, eps, weight_decay):
     for i, beta in enumerate(betas):
         if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not 0 <= beta < 1:
             raise ValueError(f"betas[{i}] must be a number in [0, 1); got {beta!r}")
+
+
+def word2vec_lr(epochs, start_lr=0.025, end_lr=0.0001):
+    """word2vec's learning rate as an ``lr_schedule`` for ``fit``: linear from ``start_lr`` to
+    ``end_lr`` over all ``epochs``, t being epochs done (fractions counted in pairs)."""
+    epochs = positive_int(epochs, "epochs")
+
+    def lr(t):
+        return max(end_lr, start_lr - (start_lr - end_lr) * t / epochs)
+
+    return lr

@@ -19,6 +19,7 @@ from numpy_impl import linear as linear_module
 from numpy_impl import mlp as mlp_module
 from numpy_impl import ops
 from numpy_impl import skipgram as sg
+from numpy_impl import sparse as row_sparse
 
 
 @dataclass(frozen=True)
@@ -447,24 +448,25 @@ BY_NAME.update({m.name: m for m in AUTOENCODER_MUTANTS})
 # --- end of autoencoder mutants --------------------------------------------------------------------
 
 
-# --- skip-gram (SGNS) mutants: VERIFICATION.md's SGNS bugs, swapped into numpy_impl.skipgram -------
-# (its methods look the operations up on the module at call time); test_skipgram_mutants.py runs
-# the skip-gram battery under each.
+# --- skip-gram (SGNS) mutants: the SGNS bugs of docs/word2vec.md, swapped into numpy_impl.skipgram
+# and numpy_impl.sparse (their functions look each other up on the module at call time);
+# test_skipgram_mutants.py runs the skip-gram battery and the training step under each.
 
 
-def _assign_rows(table, ids, rows):
-    ids = np.asarray(ids).reshape(-1)
-    table[ids] += rows.reshape(len(ids), -1)  # fancy-index += keeps one update per repeated id
+def _assign_rows(table, ids, weights, rows):
+    table[ids] += weights[:, :, None] * rows[:, None, :]  # fancy-index += keeps one update per repeated id
 
 
-def _assign_outer(table, ids, weights, rows):
-    table[ids] += weights[:, :, None] * rows[:, None, :]
+def _assign_in_add_to(self, table, alpha=1.0):  # RowSparse.add_to, the optimizer's scatter, as W[idx] += G
+    table[self.ids.reshape(-1)] += (alpha * self.weights[:, :, None] * self.rows[:, None, :]).reshape(
+        self.ids.size, -1
+    )
 
 
-def _flat_add_at(table, ids, rows):  # equivalent: np.add.at on flat indices, another summation order
-    ids = np.asarray(ids).reshape(-1)
+def _flat_add_at(table, ids, weights, rows):  # equivalent: np.add.at on flat indices, another summation order
     d = table.shape[1]
-    np.add.at(table.reshape(-1), (ids[:, None] * d + np.arange(d)).ravel(), rows.reshape(len(ids), d).ravel())
+    update = (weights[:, :, None] * rows[:, None, :]).reshape(-1, d)
+    np.add.at(table.reshape(-1), (ids.reshape(-1, 1) * d + np.arange(d)).ravel(), update.ravel())
 
 
 def _scores(dv=None, du=None, scores=None):
@@ -481,6 +483,10 @@ def _scores(dv=None, du=None, scores=None):
     return pair_scores
 
 
+def _sigmoid(x):
+    return ops.sigmoid(x)[0]
+
+
 def _loss(loss=None, dscores=None, ignore_dloss=False):
     """negative_sampling_loss with the forward and/or the backward (dscores before x dloss) swapped."""
 
@@ -491,7 +497,7 @@ def _loss(loss=None, dscores=None, ignore_dloss=False):
         value = softplus(-s[:, 0]) + softplus(s[:, 1:]).sum(-1) if loss is None else loss(s, softplus)
 
         def backward(dloss):
-            ds = _right_dscores(s) if dscores is None else dscores(s, sg._sigmoid)
+            ds = _right_dscores(s) if dscores is None else dscores(s, _sigmoid)
             return (ds if ignore_dloss else ds * np.asarray(dloss, dtype=s.dtype)[:, None],)
 
         return value, backward
@@ -500,7 +506,7 @@ def _loss(loss=None, dscores=None, ignore_dloss=False):
 
 
 def _right_dscores(s):
-    ds = sg._sigmoid(s)
+    ds = _sigmoid(s)
     ds[:, 0] -= 1
     return ds
 
@@ -518,8 +524,8 @@ def _with_rest(ds, rest):
 
 
 _SKIPGRAM_BUGS = {
-    "rows_assigned": {"scatter_add": _assign_rows},
-    "outer_rows_assigned": {"scatter_add_outer": _assign_outer},
+    "rows_assigned": {(row_sparse, "scatter_add"): _assign_rows},
+    "outer_rows_assigned": {(row_sparse.RowSparse, "add_to"): _assign_in_add_to},
     "positive_sign_flipped": {
         "negative_sampling_loss": _loss(dscores=lambda s, sig: _with_first(sig(s), 1 - sig(s[:, 0])))
     },
@@ -552,7 +558,8 @@ _SKIPGRAM_BUGS = {
     },
 }
 _SKIPGRAM_EQUIVALENT = {
-    "flat_add_at_scatter": {"scatter_add": _flat_add_at},
+    "flat_add_at_scatter": {(row_sparse, "scatter_add"): _flat_add_at},
+    "dense_output_gradient": {"pair_scores": _scores()},  # du formed as a (B, J, d) array
     "scores_by_multiply_and_sum": {"pair_scores": _scores(scores=lambda v, u: (u * v[:, None, :]).sum(-1))},
     "softplus_by_log1p": {
         "negative_sampling_loss": _loss(
@@ -567,7 +574,11 @@ _SKIPGRAM_EQUIVALENT = {
 
 
 def _on_skipgram(replacements):
-    return lambda: [(sg, name, replacement) for name, replacement in replacements.items()]
+    """Patches as (owner, attribute, replacement) triples; a bare name means numpy_impl.skipgram's."""
+    return lambda: [
+        (*(key if isinstance(key, tuple) else (sg, key)), replacement)
+        for key, replacement in replacements.items()
+    ]
 
 
 SKIPGRAM_MUTANTS = [

@@ -1,6 +1,6 @@
 """The skip-gram check battery and shared set-up of the skip-gram test files.
 
-Battery: model configurations x test points (VERIFICATION.md: at the initial weights, where the
+Battery: model configurations x test points (docs/word2vec.md: at the initial weights, where the
 output table is zero; at non-zero output vectors; with repeated ids; with negatives equal to the
 positive; after SGD steps; huge scores; a batch of 1), each run through
 ``torch_impl.parity.check_model``; ``test_skipgram.py`` runs it on the real code and
@@ -20,8 +20,11 @@ from gensim.utils import simple_preprocess
 
 import numpy_impl.skipgram as numpy_skipgram
 import torch_impl.skipgram as torch_skipgram
+from numpy_impl.optim import SGD
+from numpy_impl.training import numpy_step
 from torch_impl.bridge import load_numpy_state_dict
 from torch_impl.parity import check_model
+from torch_impl.train import torch_step
 
 FAKE_COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
@@ -73,9 +76,9 @@ class Config:
     def label(self):
         return f"V{self.vocab_size}-d{self.dim}-B{self.n}-K{self.negatives}_{np.dtype(self.dtype).name}"
 
-    def models(self, seed=0):
+    def models(self, seed=0, *, sparse=False):
         args = (self.vocab_size, self.dim)
-        kwargs = {"seed": seed, "dtype": self.dtype, "init": self.init}
+        kwargs = {"seed": seed, "dtype": self.dtype, "init": self.init, "sparse": sparse}
         return numpy_skipgram.SkipGram(*args, **kwargs), torch_skipgram.SkipGram(*args, **kwargs)
 
 
@@ -140,8 +143,9 @@ def case_inputs(case, seed=0):
     if point != "init":
         numpy_model.load_state_dict(nonzero_state(numpy_model, rng))
     if point == "after_sgd":
+        optimizer = SGD(numpy_model.parameters(), lr=0.5)
         for _ in range(3):
-            numpy_model.sgd_step(batch, 0.5)
+            numpy_step(numpy_model, optimizer, batch, reduction="sum")
     if point == "huge_scores":  # |u.v| ~ 1e3: naive log(sigmoid) logs 0 and exp overflows
         state = numpy_model.state_dict()
         state = {name: value * np.sqrt(1e3 / config.dim) * 2 for name, value in state.items()}
@@ -159,18 +163,21 @@ def run_case(case, seed=0, *, finite_differences=True):
     return check_model(numpy_model, torch_model, batch, finite_differences=mode, sizes=sizes)
 
 
-def training_step_error(config, *, seed=0, lr=0.1):
-    """One ``SkipGram.sgd_step`` (NumPy's fast path) against the same SGD step on the torch twin
-    through autograd (gradients of the summed loss), on a batch with repeated ids, at non-zero
-    weights. Returns the largest |difference| / max|update| over both tables."""
-    numpy_model, torch_model = config.models(seed)
+def training_step_error(config, *, seed=0, lr=0.1, sparse=True):
+    """word2vec's training step, the training layer's: one plain SGD step on the gradient of the
+    batch's summed loss, NumPy (``numpy_step``; with ``sparse``, row-sparse gradients applied by a
+    scatter-add) against torch (``torch_step``: autograd and ``torch.optim.SGD``), on a batch with
+    repeated ids, at non-zero weights. Returns the largest |difference| / max|update| over both
+    tables."""
+    numpy_model, torch_model = config.models(seed, sparse=sparse)
     rng = np.random.default_rng(seed + 7)
     numpy_model.load_state_dict(nonzero_state(numpy_model, rng))
     load_numpy_state_dict(torch_model, numpy_model.state_dict())
     batch = skipgram_batch(config.vocab_size, config.n, config.negatives, rng, distinct_words=4)
     before = numpy_model.state_dict()
-    numpy_model.sgd_step(batch, lr)
-    torch_model.autograd_step(tuple(torch.from_numpy(a) for a in batch), lr)
+    numpy_step(numpy_model, SGD(numpy_model.parameters(), lr=lr), batch, reduction="sum")
+    torch_batch = tuple(torch.from_numpy(a) for a in batch)
+    torch_step(torch_model, torch.optim.SGD(torch_model.parameters(), lr=lr), torch_batch, reduction="sum")
     errors = []
     for name, value in numpy_model.state_dict().items():
         reference = torch_model.state_dict()[name].numpy()

@@ -126,7 +126,7 @@ def test_analogy_accuracy_and_sections_equal_gensims(vectors, request):
 
 
 def test_stemmed_evaluation_sets_for_head500():
-    """SKIPGRAM.md: raw sets are mostly outside head500's stemmed vocabulary (wordsim353 72.5 % OOV,
+    """docs/word2vec.md: raw sets are mostly outside head500's stemmed vocabulary (wordsim353 72.5 % OOV,
     1,309 analogies usable); stemming keeps 14,352 analogies, 2,665 of them answerable."""
     vocabulary = build_vocabulary(bundled_corpus("head500"), min_count=5)
     vectors = WordVectors(vocabulary.words, np.random.default_rng(0).standard_normal((len(vocabulary), 4)))

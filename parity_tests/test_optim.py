@@ -133,7 +133,26 @@ def trajectory_gap(numpy_state, torch_state):
 @pytest.mark.parametrize("opt_key", OPTIMIZERS)
 @pytest.mark.parametrize("model_key", MODELS)
 def test_trajectory_matches_torch_optim(model_key, opt_key):
-    case, (opt_name, hparams) = MODELS[model_key], OPTIMIZERS[opt_key]
+    assert_same_trajectory(model_key, MODELS[model_key], opt_key)
+
+
+SPARSE_SKIPGRAM = ModelCase(
+    lambda pkg, dtype: pkg.skipgram.SkipGram(11, 5, seed=3, dtype=dtype, sparse=True),
+    _skipgram_data(11, 3),
+    12,
+)
+
+
+@pytest.mark.parametrize("opt_key", ["sgd", "momentum", "dampening", "nesterov"])
+def test_sparse_gradients_follow_torchs_sparse_trajectory(opt_key):
+    """SkipGram(sparse=True) in both engines: NumPy's row-sparse gradients (a scatter-add under
+    plain SGD, densified under momentum) against the sparse COO gradients of nn.Embedding(sparse=
+    True) in torch.optim.SGD. (Weight decay and Adam refuse sparse gradients in both engines.)"""
+    assert_same_trajectory("sparse skipgram", SPARSE_SKIPGRAM, opt_key)
+
+
+def assert_same_trajectory(model_key, case, opt_key):
+    opt_name, hparams = OPTIMIZERS[opt_key]
     batch_list = batch_sequence(case)
     numpy_state, numpy_losses = run_numpy(case, opt_name, hparams, batch_list)
     torch_state, torch_losses = run_torch(case, opt_name, hparams, batch_list)

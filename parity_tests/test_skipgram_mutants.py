@@ -1,6 +1,7 @@
-"""The SGNS bugs of VERIFICATION.md, injected into ``numpy_impl.skipgram`` (its methods look the
-operations up on the module at call time), must each fail the skip-gram battery; the equivalent
-rewrites must pass it. Two bugs are invisible at a weak test point, and the tests show it: rows
+"""The SGNS bugs of ``mutants.py`` (docs/word2vec.md says why each matters), injected into
+``numpy_impl.skipgram`` and ``numpy_impl.sparse``, must each fail the skip-gram battery or the
+training step (one SGD step on row-sparse gradients against torch's autograd); the equivalent
+rewrites must pass both. Two bugs are invisible at a weak test point, and the tests show it: rows
 assigned instead of accumulated pass without repeated ids, and a broken input-vector gradient
 passes at the initial zero output table."""
 

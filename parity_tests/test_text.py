@@ -74,7 +74,7 @@ def test_vocabulary_equals_gensims_on_head500():
 
 
 def test_effective_words_per_epoch_match_gensims_figures(lee_vocab):
-    """SKIPGRAM.md: about 35.9 k of lee_background's tokens survive subsampling (1e-3) per epoch;
+    """docs/word2vec.md: about 35.9 k of lee_background's tokens survive subsampling (1e-3) per epoch;
     the epochs' actual counts scatter around that expectation."""
     data = SkipGramData("lee_background", seed=1)
     assert data.expected_words == pytest.approx(35.9e3, rel=2e-3)

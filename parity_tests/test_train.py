@@ -15,7 +15,7 @@ import numpy_impl
 from numpy_impl.checks import InputError
 from numpy_impl.data import load_digits
 from numpy_impl.optim import SGD
-from numpy_impl.train import DivergedError, epoch_batches, fit, load_checkpoint
+from numpy_impl.training import DivergedError, epoch_batches, fit, load_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -47,41 +47,65 @@ class Interrupted(Exception):
     pass
 
 
-class StopAtCall:
-    """Wraps a model and raises at its ``stop``-th step, as a crash mid-epoch would."""
+class Wrapped:
+    """A model as the loop sees it (``parameters``, ``validate``, ``loss_and_backward``), so that a
+    test can step in between."""
 
-    def __init__(self, model, stop):
-        self.model, self.stop, self.calls = model, stop, 0
+    def __init__(self, model):
+        self.model = model
 
     def parameters(self):
         return self.model.parameters()
 
-    def loss_and_grads(self, batch):
+    def validate(self, batch):
+        return self.model.validate(batch)
+
+    def loss_and_backward(self, batch, reduction="mean"):
+        return self.model.loss_and_backward(batch, reduction)
+
+
+class StopAtCall(Wrapped):
+    """Raises at its ``stop``-th step, as a crash mid-epoch would."""
+
+    def __init__(self, model, stop):
+        super().__init__(model)
+        self.stop, self.calls = stop, 0
+
+    def loss_and_backward(self, batch, reduction="mean"):
         self.calls += 1
         if self.calls == self.stop:
             raise Interrupted(f"call {self.calls}")
-        return self.model.loss_and_grads(batch)
+        return super().loss_and_backward(batch, reduction)
 
 
 class NaNAtCall(StopAtCall):
-    def loss_and_grads(self, batch):
+    def loss_and_backward(self, batch, reduction="mean"):
         self.calls += 1
-        loss, grads = self.model.loss_and_grads(batch)
-        return (float("nan") if self.calls == self.stop else loss), grads
+        loss, backward = self.model.loss_and_backward(batch, reduction)
+        return (float("nan") if self.calls == self.stop else loss), backward
 
 
-class NoisyGradients:
+class NoisyGradients(Wrapped):
     """A model that draws random numbers while training (as skip-gram draws negatives) in ``rng``."""
 
     def __init__(self, model, seed):
-        self.model, self.rng = model, np.random.default_rng(seed)
+        super().__init__(model)
+        self.rng = np.random.default_rng(seed)
 
-    def parameters(self):
-        return self.model.parameters()
+    def loss_and_backward(self, batch, reduction="mean"):
+        loss, backward = super().loss_and_backward(batch, reduction)
+        noise = {k: 1e-3 * self.rng.standard_normal(v.shape) for k, v in self.parameters().items()}
+        return loss, lambda: {k: g + noise[k] for k, g in backward().items()}
 
-    def loss_and_grads(self, batch):
-        loss, grads = self.model.loss_and_grads(batch)
-        return loss, {k: g + 1e-3 * self.rng.standard_normal(g.shape) for k, g in grads.items()}
+
+class CountedValidation(Wrapped):
+    def __init__(self, model):
+        super().__init__(model)
+        self.validated = []
+
+    def validate(self, batch):
+        self.validated.append(len(batch[0]))
+        return super().validate(batch)
 
 
 # -- batch order -----------------------------------------------------------------------------------
@@ -122,6 +146,39 @@ def test_fit_rejects_bad_data_and_settings(digits):
         train(model, x)
     with pytest.raises(InputError, match="checkpoint_every"):
         train(model, (x, y), checkpoint="c.safetensors", checkpoint_every=0)
+
+
+def test_data_is_validated_once_where_it_enters(digits):
+    """Arrays are validated once, all rows as one batch, not at every step; a batch source without
+    ``check_model`` has each batch validated."""
+    x, y = digits
+    model = CountedValidation(small_mlp())
+    history = train(model, (x, y), epochs=2)
+    assert model.validated == [600] and len(history.step_loss) == 38
+
+    class Batches:  # a batch source of its own, which vouches for nothing
+        def epoch(self, epoch):
+            return [(x[:100], y[:100]), (x[100:150], y[100:150])]
+
+    model = CountedValidation(small_mlp())
+    fit(model, SGD(model.parameters(), lr=0.1), Batches(), epochs=2, progress="off")
+    assert model.validated == [100, 50, 100, 50]
+    with pytest.raises(InputError, match="reduction must be one of 'mean', 'sum'"):
+        train(small_mlp(), (x, y), reduction="total")
+
+
+def test_the_old_module_name_is_the_same_loop():
+    import numpy_impl.train
+    import numpy_impl.training
+
+    assert numpy_impl.train.fit is numpy_impl.training.fit
+    assert set(numpy_impl.train.__all__) >= {
+        "fit",
+        "History",
+        "DivergedError",
+        "load_checkpoint",
+        "epoch_batches",
+    }
 
 
 # -- training, history, evaluation -----------------------------------------------------------------
@@ -173,26 +230,15 @@ def test_the_torch_loop_sees_the_same_batches(digits):
     from torch_impl.train import fit as fit_torch
 
     x, y = digits
+
+    def run(engine_fit, model, sgd, epochs=2, seed=5):
+        opt = sgd(model.parameters(), lr=0.1)
+        return engine_fit(model, opt, (x, y), epochs=epochs, batch_size=32, seed=seed, progress="off")
+
     numpy_model = small_mlp()
     torch_model = torch_impl.MLP((64, 32, 10), seed=3, dtype=np.float64)
-    numpy_history = fit(
-        numpy_model,
-        SGD(numpy_model.parameters(), lr=0.1),
-        (x, y),
-        epochs=2,
-        batch_size=32,
-        seed=5,
-        progress="off",
-    )
-    torch_history = fit_torch(
-        torch_model,
-        torch.optim.SGD(torch_model.parameters(), lr=0.1),
-        (x, y),
-        epochs=2,
-        batch_size=32,
-        seed=5,
-        progress="off",
-    )
+    numpy_history = run(fit, numpy_model, SGD)
+    torch_history = run(fit_torch, torch_model, torch.optim.SGD)
     assert len(numpy_history.step_loss) == len(torch_history.step_loss) == 38
     assert np.max(np.abs(np.subtract(numpy_history.step_loss, torch_history.step_loss))) < 1e-12
     torch_weights = torch_impl.to_numpy_state_dict(torch_model.state_dict())
@@ -200,15 +246,7 @@ def test_the_torch_loop_sees_the_same_batches(digits):
         assert np.max(np.abs(value - torch_weights[name])) < 1e-12, name
     # a different batch order is visible at once: the test above would catch a mismatch
     other = torch_impl.MLP((64, 32, 10), seed=3, dtype=np.float64)
-    reordered = fit_torch(
-        other,
-        torch.optim.SGD(other.parameters(), lr=0.1),
-        (x, y),
-        epochs=1,
-        batch_size=32,
-        seed=6,
-        progress="off",
-    )
+    reordered = run(fit_torch, other, torch.optim.SGD, epochs=1, seed=6)
     assert abs(reordered.step_loss[1] - numpy_history.step_loss[1]) > 1e-6
 
 
@@ -364,12 +402,15 @@ CHILD = textwrap.dedent(
         def parameters(self):
             return self.model.parameters()
 
-        def loss_and_grads(self, batch):
+        def validate(self, batch):
+            return self.model.validate(batch)
+
+        def loss_and_backward(self, batch, reduction):
             self.calls += 1
             print(self.calls, flush=True)
             if mode == "slow":
                 time.sleep(0.01)
-            return self.model.loss_and_grads(batch)
+            return self.model.loss_and_backward(batch, reduction)
 
     fit(Announced(model), SGD(model.parameters(), lr=0.05, momentum=0.9), (x[:600], y[:600]), epochs=3,
         batch_size=32, seed=5, checkpoint=checkpoint or None, checkpoint_every=5, resume=True, progress="off")

@@ -1,12 +1,14 @@
 """Skip-gram quality and speed at equal epochs: the NumPy and torch twins against gensim's Word2Vec
-(workers=1) in one run, for corpus-order and shuffled-pair batches, mean over seeds; then issue 3's
-acceptance checks. Defaults are SKIPGRAM.md's setting: head500, 5 epochs, d 100, K 5, window 5,
-seeds 0-2, stemmed evaluation sets, one thread; and ours:
+(workers=1) in one run, for corpus-order and shuffled-pair batches, mean over seeds; then the
+acceptance checks. Both twins train as word2vec does, in the one training loop: sparse=True tables,
+plain SGD on the gradient of each batch's summed loss (NumPy: a scatter-add of row-sparse
+gradients; torch: autograd and torch.optim.SGD). Defaults are the setting of docs/word2vec.md:
+head500, 5 epochs, d 100, K 5, window 5, seeds 0-2, stemmed evaluation sets, one thread; and ours:
 
 - batch 256: corpus-order batches sum the updates of a topic word repeated within a batch, so
   the smaller the batch, the closer to gensim's pair-by-pair updates. Measured wordsim353 minus
   gensim's, corpus order, 3 seeds: +0.021 at batch 1024, +0.019 at 256, +0.017 at 128; words/s
-  drop with the batch (0.77x, 0.58x, 0.49x gensim for NumPy in float32).
+  drop with the batch.
 - float64 twins: the two engines then agree to rounding (1e-15) and so give identical scores;
   in float32 NumPy's BLAS and torch's kernels round sums and exponentials differently, and one
   run in six differed in the 6th decimal of simlex999. ``--dtype float32`` for gensim's dtype and

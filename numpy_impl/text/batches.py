@@ -3,7 +3,7 @@ batches of word ids, deterministic by seed and the same for both engines."""
 
 import numpy as np
 
-from ..checks import InputError
+from ..checks import InputError, positive_int
 from .corpus import load_corpus
 from .sampling import NegativeSampler, keep_probabilities, subsample
 from .vocab import build_vocabulary, encode_corpus
@@ -30,12 +30,8 @@ class SkipGramData:
         seed=0,
         vocabulary=None,
     ):
-        if int(negatives) != negatives or negatives < 1:
-            raise InputError(f"negatives must be a positive integer; got {negatives!r}")
-        if int(window) != window or window < 1:
-            raise InputError(f"window must be a positive integer; got {window!r}")
-        if int(batch_size) != batch_size or batch_size < 1:
-            raise InputError(f"batch_size must be a positive integer; got {batch_size!r}")
+        negatives, window = positive_int(negatives, "negatives"), positive_int(window, "window")
+        batch_size = positive_int(batch_size, "batch_size")
         self.corpus = load_corpus(corpus)
         self.vocabulary = vocabulary if vocabulary is not None else build_vocabulary(self.corpus, min_count)
         if len(self.vocabulary) < negatives + 1:
@@ -43,8 +39,8 @@ class SkipGramData:
                 f"the vocabulary has {len(self.vocabulary)} words after min_count={min_count}; "
                 f"{negatives} negatives need at least {negatives + 1} (lower min_count or negatives)"
             )
-        self.window, self.negatives, self.sample = int(window), int(negatives), sample
-        self.batch_size, self.shuffle, self.seed = int(batch_size), bool(shuffle), seed
+        self.window, self.negatives, self.sample = window, negatives, sample
+        self.batch_size, self.shuffle, self.seed = batch_size, bool(shuffle), seed
         self.encoded = encode_corpus(self.corpus, self.vocabulary)
         self._sentence_ids = self.encoded.sentence_ids
         self.keep_probability = keep_probabilities(self.vocabulary.counts, sample)  # (V,)
@@ -54,6 +50,16 @@ class SkipGramData:
     def expected_words(self):
         """Tokens an epoch keeps on average after subsampling (gensim's "effective words")."""
         return float(self.keep_probability[self.encoded.ids].sum())
+
+    def check_model(self, model):
+        """The training loop's one check before the first batch: the ids made here lie in
+        [0, len(vocabulary)) by construction, so every batch suits a model with that many words or more."""
+        vocab_size = getattr(model, "vocab_size", None)
+        if vocab_size is None or vocab_size < len(self.vocabulary):
+            raise InputError(
+                f"the data's vocabulary has {len(self.vocabulary)} words; the model has vocab_size "
+                f"{vocab_size} (build it as SkipGram(len(data.vocabulary), dim))"
+            )
 
     def run_key(self):
         """What a training checkpoint must share with the run that resumes it."""

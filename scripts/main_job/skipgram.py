@@ -99,7 +99,7 @@ def train_engines(data, dim, epochs, *, seed, dtype, progress="auto"):
     """Both engines' SkipGram trained word2vec's way on ``data`` from ``seed``:
     ({engine: WordVectors}, TwinRun)."""
     twins = [
-        engine.SkipGram(len(data.vocabulary), dim, seed=seed, dtype=dtype)
+        engine.SkipGram(len(data.vocabulary), dim, seed=seed, dtype=dtype, sparse=True)
         for engine in (numpy_skipgram, torch_skipgram)
     ]
     optimizers = [word2vec_optimizer(model) for model in twins]
@@ -118,9 +118,13 @@ def word2vec_optimizer(model, lr=START_LR):
 
 
 def word2vec_fit(epochs, start_lr=START_LR, end_lr=END_LR):
-    """The training loop's options for word2vec: the learning rate decaying linearly from
-    ``start_lr`` to ``end_lr`` over all epochs."""
-    return {"epochs": epochs, "lr_schedule": numpy_skipgram.word2vec_lr(epochs, start_lr, end_lr)}
+    """The training loop's options for word2vec: steps on the gradient of each batch's summed loss,
+    the learning rate decaying linearly from ``start_lr`` to ``end_lr`` over all epochs."""
+    return {
+        "epochs": epochs,
+        "lr_schedule": numpy_optim.word2vec_lr(epochs, start_lr, end_lr),
+        "reduction": "sum",
+    }
 
 
 def train_word2vec(
