@@ -42,23 +42,8 @@ def bad_arguments():
     return rows
 
 
-# Rows the skip-gram rework is to bring under the contract (today its own size check rounds 12.0,
-# takes True as a dimension, stumbles on None and on a torch dtype). Strict: an unexpected pass
-# fails, so the marks come off as soon as they are met.
-SKIPGRAM_PENDING = {
-    ("vocab_size", "12.0"),
-    ("vocab_size", "None"),
-    ("dim", "12.0"),
-    ("dim", "True"),
-    ("dim", "None"),
-    ("dtype", "torch.int64"),
-}
-
-
 def _row_param(model, argument, bad, name):
-    pending = model == "SkipGram" and (argument, repr(bad)) in SKIPGRAM_PENDING
-    marks = [pytest.mark.xfail(strict=True, reason="skip-gram's own constructor checks")] if pending else []
-    return pytest.param(model, argument, bad, name, marks=marks, id=f"{model}-{argument}={bad!r}")
+    return pytest.param(model, argument, bad, name, id=f"{model}-{argument}={bad!r}")
 
 
 @pytest.mark.parametrize("package", [numpy_impl, torch_impl], ids=["numpy", "torch"])

@@ -50,17 +50,9 @@ TWINS = {
         lambda rng: tuple(torch.from_numpy(rng.integers(0, 9, shape)) for shape in [(8,), (8,), (8, 2)]),
     ),
 }
-# The torch SkipGram still checks its ids inside ``loss`` (6 host reads) until the skip-gram
-# rework; strict, so the mark must come off once it reads none.
-PENDING = {"SkipGram"}
 
 
-def _twin_param(name):
-    marks = [pytest.mark.xfail(strict=True, reason="skip-gram loss checks ids")] if name in PENDING else []
-    return pytest.param(name, marks=marks)
-
-
-@pytest.mark.parametrize("name", [_twin_param(name) for name in TWINS])
+@pytest.mark.parametrize("name", list(TWINS))
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 def test_loss_and_backward_read_no_tensor_value(name, reduction):
     make_model, make_batch = TWINS[name]

@@ -161,6 +161,7 @@ def test_sparse_gradients_equal_the_dense_ones_in_both_engines(dtype):
         torch.testing.assert_close(parameter.grad.to_dense(), reference, rtol=0, atol=tolerance)
         np.testing.assert_allclose(grads[name], reference.numpy(), rtol=0, atol=tolerance)
     assert check_model(sparse, torch_dense, batch).ok  # the checker reads a RowSparse as its array
+    assert check_model(dense, torch_sparse, batch).ok  # and autograd's sparse gradients as theirs
 
 
 class HostReads(TorchDispatchMode):

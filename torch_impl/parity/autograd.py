@@ -36,5 +36,6 @@ def autograd_loss_and_grads(torch_model, state_dict, batch):
     grads = {}
     for name, parameter in twin.named_parameters():
         grad = parameter.grad if parameter.grad is not None else torch.zeros_like(parameter)
+        grad = grad.to_dense() if grad.is_sparse else grad  # nn.Embedding(sparse=True)
         grads[name] = grad.detach().cpu().numpy().copy()
     return float(loss.detach()), grads
