@@ -62,7 +62,7 @@ def report_under(mutant, case_id):
         ),
         ("float64_grads", f"{TINY_F32}-init", ["structure: dtypes", "gradients"]),
         ("softmax_shift_no_keepdims", f"{TINY_F64}-init", ["structure: runs"]),
-        ("bias_grad_kept_dim", f"{TINY_F64}-init", ["structure: shapes", "gradients"]),
+        ("bias_grad_kept_dim", f"{TINY_F64}-init", ["structure: shapes", "gradients", "finite differences"]),
         (
             "forward_sum_not_mean",
             f"{TINY_F64}-init",

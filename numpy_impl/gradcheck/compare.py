@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..arrays import to_numpy
-from . import hints as _hints
-from .tolerances import loss_allowed
+from .hints import Context, factor_hint, nonfinite_hints, shape_hints
+from .patterns import PATTERNS, concentration_hint
 
 
 @dataclass
@@ -106,15 +106,23 @@ def compare_tensors(
     indices=None,
     sizes=None,
     labels=None,
+    context=None,
     n_worst=3,
 ):
     """Compare ``actual`` (yours) with ``reference`` under ``tolerance``.
 
     ``expected_dtype`` defaults to the reference's dtype. ``conclusive`` (bool, reference's shape)
     leaves out entries that say nothing (finite differences across a kink); ``indices`` name the
-    original positions when the arrays are a flat sample of a bigger tensor. ``sizes`` and
-    ``labels`` feed the hints (see ``hints.py``). NaN and inf never equal anything.
+    original positions when the arrays are a flat sample of a bigger tensor. ``context`` (a
+    ``hints.Context``; ``sizes`` and ``labels`` are short for two of its fields) feeds the hints.
+    NaN and inf never equal anything.
     """
+    context = (context or Context()).but(name=name, indices=indices)
+    if sizes is not None or labels is not None:
+        context = context.but(
+            sizes=sizes if sizes is not None else context.sizes,
+            labels=labels if labels is not None else context.labels,
+        )
     reference = to_numpy(reference)
     expected = np.dtype(expected_dtype) if expected_dtype is not None else reference.dtype
     try:
@@ -128,15 +136,15 @@ def compare_tensors(
         result.problems.append(f"dtype {actual.dtype.name}, expected {expected.name}")
     if actual.shape != reference.shape:
         result.problems.append(f"shape {actual.shape}, expected {reference.shape} (no broadcasting)")
-        result.hints = _hints.shape_hints(actual.shape, reference.shape, sizes)
+        result.hints = shape_hints(actual.shape, reference.shape, context.sizes, context.weights)
         result.ok = False
         return result
-    _compare_values(result, actual, reference, tolerance, conclusive, indices, sizes, labels, n_worst)
+    _compare_values(result, actual, reference, tolerance, conclusive, context, n_worst)
     result.ok = result.ok and not result.problems
     return result
 
 
-def _compare_values(result, actual, reference, tolerance, conclusive, indices, sizes, labels, n_worst):
+def _compare_values(result, actual, reference, tolerance, conclusive, context, n_worst):
     a, r = actual.astype(np.float64), reference.astype(np.float64)
     use = np.ones(r.shape, bool) if conclusive is None else np.asarray(conclusive, bool)
     finite = np.isfinite(a) & np.isfinite(r)
@@ -157,10 +165,25 @@ def _compare_values(result, actual, reference, tolerance, conclusive, indices, s
         tolerance.agg is None or result.norm_relative_error <= tolerance.agg
     )
     if not result.ok:
-        result.worst = _worst(a, r, error, allowed, mismatch if result.n_mismatch else use, indices, n_worst)
-        result.hints = _hints.value_hints(
-            np.where(use, a, 0), np.where(use, r, 0), mismatch, tolerance, sizes, labels
+        result.worst = _worst(
+            a, r, error, allowed, mismatch if result.n_mismatch else use, context.indices, n_worst
         )
+        result.hints = value_hints(np.where(use, a, 0), np.where(use, r, 0), mismatch, tolerance, context)
+
+
+def value_hints(actual, reference, mismatch, tolerance, context):
+    """The hints for same-shape float64 arrays: NaN/inf positions alone when there are any; else a
+    scalar factor, and where no size explains the factor, the patterns inside the tensor."""
+    hints = nonfinite_hints(actual, reference, context)
+    if hints:
+        return hints
+    factor = factor_hint(actual, reference, tolerance, context)
+    if factor and "no size behind it" not in factor:
+        return [factor]
+    hints = [factor] if factor else []
+    hints += [h for find in PATTERNS if (h := find(actual, reference, mismatch, tolerance, context))]
+    concentrated = concentration_hint(actual, reference, mismatch, tolerance, context)
+    return hints + ([concentrated] if concentrated else [])
 
 
 def _norm_relative(a, r):
@@ -193,37 +216,3 @@ def _unusable(name, reference, expected, problem, actual=None):
     return TensorComparison(
         name, False, shape, reference.shape, str(getattr(actual, "dtype", "?")), expected.name, [problem]
     )
-
-
-@dataclass
-class ScalarComparison:
-    """A loss value against the reference's."""
-
-    name: str
-    ok: bool
-    yours: float
-    reference: float
-    allowed: float
-
-    def summary(self):
-        status = "OK  " if self.ok else "FAIL"
-        diff = abs(self.yours - self.reference)
-        return (
-            f"{status} {self.name}: yours {self.yours:.15g}  reference {self.reference:.15g}  "
-            f"|diff| {diff:.3g}  allowed {self.allowed:.3g}"
-        )
-
-    def to_dict(self):
-        return dict(vars(self))
-
-
-def compare_loss(actual, reference, dtype, name="loss"):
-    """Loss parity: ``|yours - reference| <= rtol(dtype) * max(|reference|, 1)``; NaN/inf never pass."""
-    try:
-        yours = float(to_numpy(actual))
-    except (TypeError, ValueError):
-        return ScalarComparison(name, False, float("nan"), float(reference), 0.0)
-    reference = float(reference)
-    allowed = loss_allowed(reference, dtype) if np.isfinite(reference) else 0.0
-    ok = bool(np.isfinite(yours) and np.isfinite(reference) and abs(yours - reference) <= allowed)
-    return ScalarComparison(name, ok, yours, reference, allowed)

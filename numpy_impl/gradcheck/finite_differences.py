@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..arrays import to_numpy
-from .compare import Entry, compare_tensors
+from .compare import Entry, TensorComparison, compare_tensors
+from .hints import Context, explain, factor_match, name_factor, shape_hints
 from .kinks import Slants, crosses_kink
+from .learner import as_learner
 from .probe import Probe
 from .tolerances import FD_EPS, finite_difference_tolerance
 
@@ -71,19 +73,24 @@ def finite_difference_check(
     seed=0,
     names=None,
     sizes=None,
+    context=None,
 ):
-    """Check ``grads`` (default: ``model.loss_and_grads(batch)``) by central differences.
+    """Check ``grads`` (default: the code's own) by central differences of its loss.
 
-    ``mode="sampled"``: per tensor, ``directions`` unit directions (the first along your gradient,
-    the rest random) and ``entries`` entries drawn with probability proportional to
-    |g| + mean|g|. ``mode="exhaustive"``: every entry (tiny models). ``names`` picks tensors
-    (default: all, in backward order, i.e. reversed state-dict order).
+    ``model``: learner code as ``check`` takes it (an object, or a ``Learner``). ``mode="sampled"``:
+    per tensor, ``directions`` unit directions (the first along your gradient, the rest random)
+    and ``entries`` entries drawn with probability proportional to |g| + mean|g|.
+    ``mode="exhaustive"``: every entry (tiny models). ``names`` picks tensors (default: all, in
+    backward order, i.e. reversed state-dict order); a gradient that is missing or has another
+    shape than its parameter fails its line. ``context`` (``hints.Context``) feeds the hints.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}; got {mode!r}")
+    learner = as_learner(model)
     if grads is None:
-        grads = model.loss_and_grads(batch)[1]
-    probe = Probe(model, batch)
+        grads = learner.run(batch)[1]
+    context = (context or Context()).but(**({"sizes": sizes} if sizes is not None else {}))
+    probe = Probe(learner, batch)
     reason = _unusable(probe)
     if reason:
         return FiniteDifferenceResult(True, mode, eps, skipped=reason)
@@ -91,12 +98,17 @@ def finite_difference_check(
     rng, slants = np.random.default_rng(seed), Slants(probe, eps, seed)
     result = FiniteDifferenceResult(True, mode, eps, tolerance=tolerance)
     for name in names or list(reversed(probe.names)):
+        unfit = _unfit(name, grads, probe.get(name), context)
+        if unfit is not None:
+            result.tensors.append(unfit)
+            continue
         lines = _Lines(probe, name, eps, tolerance, slants)
         g = to_numpy(grads[name]).astype(np.float64)
+        ctx = context.but(param=probe.get(name))
         if mode == "exhaustive":
-            tensor = _check_every_entry(lines, g, sizes)
+            tensor = _check_every_entry(lines, g, ctx)
         else:
-            tensor = _check_sampled(lines, g, rng, directions, entries)
+            tensor = _check_sampled(lines, g, rng, directions, entries, ctx)
         result.tensors.append(tensor)
     result.ok = all(t.ok for t in result.tensors)
     return result
@@ -105,7 +117,10 @@ def finite_difference_check(
 def _unusable(probe):
     """Why finite differences cannot run on this model, or None."""
     if not probe.movable:
-        return "they move parameters: the model needs parameters() (live arrays) or load_state_dict()"
+        return (
+            "they move parameters: the model needs parameters() (live arrays) or load_state_dict(), "
+            "or attributes named like its parameters"
+        )
     if any(probe.get(name).dtype != np.float64 for name in probe.names):
         return "they need float64 parameters (float32 differences are noise); check a float64 twin"
     if not np.isfinite(probe.base_loss):
@@ -113,20 +128,50 @@ def _unusable(probe):
     return None
 
 
-def _check_every_entry(lines, g, sizes):
+def _unfit(name, grads, param, context):
+    """The failing line of a gradient finite differences cannot check: missing, not an array, or
+    of another shape than its parameter (never dropped silently)."""
+    if name not in grads:
+        return TensorComparison(name, False, (), param.shape, "-", param.dtype.name, ["no gradient"])
+    try:
+        g = to_numpy(grads[name])
+    except (TypeError, ValueError):
+        return TensorComparison(name, False, (), param.shape, "?", param.dtype.name, ["not an array"])
+    if g.shape == param.shape:
+        return None
+    problem = f"shape {g.shape}, expected {param.shape} (no broadcasting)"
+    hints = shape_hints(g.shape, param.shape, context.sizes, context.weights)
+    return TensorComparison(
+        name, False, g.shape, param.shape, g.dtype.name, param.dtype.name, [problem], hints=hints
+    )
+
+
+def _check_every_entry(lines, g, context):
     fd, conclusive = lines.entries(g, np.arange(g.size))
-    return compare_tensors(
+    tensor = compare_tensors(
         g,
         fd.reshape(g.shape),
         lines.tolerance,
         name=lines.name,
         expected_dtype=g.dtype,
         conclusive=conclusive.reshape(g.shape),
-        sizes=sizes,
+        context=context,
     )
+    return _unmoved(tensor, fd, g)
 
 
-def _check_sampled(lines, g, rng, n_directions, n_entries):
+def _unmoved(tensor, fd, g):
+    """Differences all exactly 0 against a gradient that is not: the loss never saw the moves."""
+    if not tensor.ok and not fd.any() and g.any():
+        tensor.hints.insert(
+            0,
+            "the loss did not change at all when the checker moved this parameter: does your loss read "
+            "the arrays it moves? (parameters() must return the live arrays, not copies, or give load_state_dict)",
+        )
+    return tensor
+
+
+def _check_sampled(lines, g, rng, n_directions, n_entries, context):
     flat = np.abs(np.nan_to_num(g, nan=0.0, posinf=0.0, neginf=0.0)).ravel()  # NaN entries fail elsewhere
     weights = flat + flat.mean() if flat.any() else np.ones_like(flat)
     picked = rng.choice(g.size, size=min(n_entries, g.size), replace=False, p=weights / weights.sum())
@@ -140,14 +185,16 @@ def _check_sampled(lines, g, rng, n_directions, n_entries):
         expected_dtype=g.dtype,
         conclusive=conclusive,
         indices=indices,
+        context=context,
     )
     tensor.shape = tensor.reference_shape = g.shape
-    _fold_in_directions(tensor, lines, g, rng, n_directions)
-    return tensor
+    _fold_in_directions(tensor, lines, g, rng, n_directions, context)
+    return _unmoved(tensor, fd, g)
 
 
-def _fold_in_directions(tensor, lines, g, rng, n_directions):
-    """Directional derivatives, counted with the entries: along your gradient first, then random."""
+def _fold_in_directions(tensor, lines, g, rng, n_directions, context):
+    """Directional derivatives, counted with the entries: along your gradient first, then random.
+    Along your gradient, yours / the difference is the factor c when yours = c x the true one."""
     norm = float(np.linalg.norm(g))
     for d in range(n_directions):
         v = g / norm if d == 0 and norm > 0 else rng.standard_normal(g.shape)
@@ -162,7 +209,15 @@ def _fold_in_directions(tensor, lines, g, rng, n_directions):
             tensor.n_total += 1
             tensor.n_mismatch += 1
             tensor.ok = False
-            tensor.worst.append(Entry((f"direction {d}",), ours, fd, allowed))
+            if len(tensor.worst) < 3:
+                tensor.worst.append(Entry((f"direction {d}",), ours, fd, allowed))
+            if d == 0 and not tensor.hints and fd != 0:
+                label = name_factor(ours / fd, context.sizes, factor_match(lines.tolerance))
+                c = f"{label} (c = {ours / fd:.6g})" if label else f"{ours / fd:.9g}"
+                tensor.hints.append(
+                    f"along your gradient, yours = {c} x the finite difference"
+                    + (f": {explain(label)}" if label else "")
+                )
 
 
 class _Lines:

@@ -1,13 +1,20 @@
-"""Likely causes, read from the structure of a mismatch (yours vs reference).
+"""Likely causes, read from the structure of a mismatch (yours vs reference): a scalar factor, a
+shape, a loss that differs by a factor or a term, an exception's message. Patterns inside a tensor
+(masks, rows, ids, a transpose) are in ``patterns.py``. Each function returns short sentences.
 
-Each function returns a list of short sentences. ``sizes`` names the sizes a bug tends to leak
-into a result (``{"N": 7, "D": 13, "K": 5}``); ``labels`` are the batch's class ids when known.
+``Context`` says what the hints may use: named sizes (``{"N": 7, "D": 13, "K": 5}``), the batch's
+class ids and integer id arrays, the layout of the code's weights, the tensor's parameter value
+and the declared L2 coefficient, the forward value of an intermediate, and where sampled entries
+sit in their tensor.
 """
+
+import re
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 _EXPLAIN = {
-    "N": "a sum where the reference takes the mean over the batch (divide by N?)",
+    "N": "a sum where the reference takes the mean over the batch: divide by N",
     "1/N": "divided by N once too often (mean where the reference sums?)",
     "-1": "a sign flip",
     "2": "a factor 2 too many (a double count, or d(x^2) = 2x applied twice)",
@@ -17,7 +24,68 @@ _EXPLAIN = {
 }
 
 
-def shape_hints(actual_shape, reference_shape, sizes=None):
+@dataclass(frozen=True)
+class Context:
+    sizes: dict = field(default_factory=dict)
+    labels: object = None  # class ids of a (x, y) batch
+    ids: tuple = ()  # the batch's integer arrays (rows of tables they index)
+    weights: str | None = None  # "out, in", "in, out" or None (not known)
+    param: object = None  # this tensor's parameter value, in your layout
+    l2: float = 0.0  # the L2 coefficient the layout declares
+    value: object = None  # an intermediate's forward value (z), for the mask pattern
+    indices: object = None  # positions of sampled entries in their tensor
+    name: str = "tensor"
+
+    def but(self, **changes):
+        return replace(self, **changes)
+
+
+def factor_match(tolerance):
+    """How close a measured factor must come to a candidate: finite differences and float32 are noisier."""
+    return 1e-4 if tolerance.agg is None else (1e-6 if tolerance.agg < 1e-9 else 1e-3)
+
+
+def factor_candidates(sizes):
+    candidates = [("-1", -1.0), ("2", 2.0), ("1/2", 0.5), ("-2", -2.0), ("-1/2", -0.5)]
+    for name, size in sizes.items():
+        if size > 2:
+            candidates += [(f"{name} ({size})", float(size)), (f"1/{name} (1/{size})", 1.0 / size)]
+    return candidates
+
+
+def name_factor(c, sizes, match):
+    """The candidate label ``c`` equals (e.g. "N (7)"), or None."""
+    return next(
+        (label for label, value in factor_candidates(sizes) if abs(c - value) <= match * abs(value)), None
+    )
+
+
+def explain(label):
+    key = label.split(" ")[0]
+    if key in _EXPLAIN:
+        return _EXPLAIN[key]
+    if key.startswith("1/"):
+        return f"divided by {key[2:]} once too often"
+    return f"a sum over {key} where the reference averages, or a missing 1/{key}"
+
+
+def factor_hint(actual, reference, tolerance, context):
+    """yours = c * reference for one scalar c != 1."""
+    if actual.size < 2:
+        return None  # one number is always "a multiple" of another
+    rr, error = float(np.vdot(reference, reference)), float(np.linalg.norm(actual - reference))
+    if rr == 0 or error == 0:
+        return None
+    c = float(np.vdot(actual, reference)) / rr
+    if np.linalg.norm(actual - c * reference) > 0.05 * error:
+        return None
+    label = name_factor(c, context.sizes, factor_match(tolerance))
+    if label:
+        return f"yours = {label} x reference (c = {c:.6g}): {explain(label)}"
+    return f"yours = {c:.9g} x reference: a scale error with no size behind it"
+
+
+def shape_hints(actual_shape, reference_shape, sizes=None, weights=None):
     actual_shape, reference_shape = tuple(actual_shape), tuple(reference_shape)
     hints = []
     if _squeeze(actual_shape) == _squeeze(reference_shape):
@@ -26,7 +94,7 @@ def shape_hints(actual_shape, reference_shape, sizes=None):
             f"{reference_shape}): a sum with keepdims=True or a [None] left in; no broadcasting is allowed here"
         )
     elif len(actual_shape) == 2 and actual_shape[::-1] == reference_shape:
-        hints.append("your shape is the reference's transposed: weights are (out, in), so dW = dz.T @ x")
+        hints.append(f"your shape is the reference's transposed: {transpose_fix(weights)}")
     for name, size in (sizes or {}).items():
         if size in actual_shape and size not in reference_shape:
             hints.append(
@@ -36,125 +104,61 @@ def shape_hints(actual_shape, reference_shape, sizes=None):
     return hints
 
 
-def value_hints(actual, reference, mismatch, tolerance, sizes=None, labels=None):
-    """Hints for same-shape float64 arrays; ``mismatch`` marks the entries outside the tolerance."""
-    hints = _nonfinite_hints(actual, reference)
-    if hints:
-        return hints
-    for find in (_factor_hint, _transpose_hint, _mask_hint, _label_column_hint, _concentration_hint):
-        hint = find(
-            actual, reference, mismatch=mismatch, tolerance=tolerance, sizes=sizes or {}, labels=labels
-        )
-        if hint:
-            hints.append(hint)
-    return hints
+def transpose_fix(weights):
+    """The weight gradient's formula in the code's own layout."""
+    if weights == "in, out":
+        return "your weights are (in, out) (z = x @ W), so dW = x.T @ dz, not dz.T @ x"
+    if weights == "out, in":
+        return "weights are (out, in) (z = x @ W.T), so dW = dz.T @ x, not x.T @ dz"
+    return "a gradient has its parameter's shape: dW = x.T @ dz for (in, out) weights, dz.T @ x for (out, in)"
 
 
-def _nonfinite_hints(actual, reference):
+def nonfinite_hints(actual, reference, context):
     hints = []
     for who, a in (("yours", actual), ("the reference", reference)):
         bad = ~np.isfinite(a)
         if bad.any():
-            first = tuple(int(i) for i in np.argwhere(bad)[0])
+            first = np.argwhere(bad)[0]
+            where = context.indices[int(first[0])] if context.indices is not None else first
             hints.append(
                 f"{who} has {int(np.isnan(a).sum())} NaN and {int(np.isinf(a).sum())} inf entries "
-                f"(first at {first}): an overflow, e.g. exp without the max shift, or a log of 0?"
+                f"(first at {tuple(int(i) for i in np.atleast_1d(where))}): an overflow, e.g. exp without the "
+                f"max shift, or a log of 0?"
             )
     return hints
 
 
-def _factor_hint(actual, reference, *, tolerance, sizes, **_):
-    """yours = c * reference for one scalar c != 1."""
-    if actual.size < 2:
-        return None  # one number is always "a multiple" of another
-    rr = float(np.vdot(reference, reference))
-    error = float(np.linalg.norm(actual - reference))
-    if rr == 0 or error == 0:
-        return None
-    c = float(np.vdot(actual, reference)) / rr
-    if np.linalg.norm(actual - c * reference) > 0.05 * error:
-        return None
-    match = 1e-6 if tolerance.agg is None or tolerance.agg < 1e-9 else 1e-3
-    for label, value in _factor_candidates(sizes):
-        if abs(c - value) <= match * abs(value):
-            return f"yours = {label} x reference (c = {c:.6g}): {_EXPLAIN.get(label.split(' ')[0], _size_explain(label))}"
-    return f"yours = {c:.9g} x reference: a scale error with no size behind it"
+def loss_hints(yours, reference, sizes, l2_base=0.0, l2=0.0):
+    """Why a loss differs: a factor (a sum where the reference averages...) or an L2 term."""
+    if not (np.isfinite(yours) and np.isfinite(reference)) or reference == 0:
+        return (
+            []
+            if np.isfinite(yours)
+            else [f"your loss is {yours}: an overflow (exp without the max shift?) or a log of 0"]
+        )
+    label = name_factor(yours / reference, sizes, 1e-6)
+    if label:
+        what = {"N": "summed over the batch where the reference averages (Layout(loss='sum') if you mean it)"}
+        return [f"your loss is {label} x the reference's: {what.get(label.split(' ')[0], explain(label))}"]
+    if l2_base > 0:
+        a = (yours - reference) / l2_base
+        if l2 and abs(a + l2) <= 1e-6 * l2:
+            return [f"your loss lacks the L2 term {l2:g} * sum(W**2) the layout declares"]
+        if a > 0:
+            return [
+                f"your loss is the reference's + {a:.6g} * sum(W**2): an L2 term the reference lacks? Layout(l2={a:.6g})"
+            ]
+    return []
 
 
-def _factor_candidates(sizes):
-    candidates = [
-        (name, value) for name, value in (("-1", -1), ("2", 2), ("1/2", 0.5), ("-2", -2), ("-1/2", -0.5))
-    ]
-    for name, size in sizes.items():
-        if size > 2:
-            candidates += [(f"{name} ({size})", float(size)), (f"1/{name} (1/{size})", 1.0 / size)]
-    return candidates
-
-
-def _size_explain(label):
-    name = label.split(" ")[0]
-    if name.startswith("1/"):
-        return f"divided by {name[2:]} once too often"
-    return f"a sum over {name} where the reference averages, or a missing 1/{name}"
-
-
-def _transpose_hint(actual, reference, *, tolerance, **_):
-    if actual.ndim != 2 or actual.shape[0] != actual.shape[1] or actual.shape[0] < 2:
-        return None
-    transposed = reference.T
-    scale = float(np.abs(transposed).max())
-    if scale > 0 and (np.abs(actual - transposed) <= tolerance.allowed(transposed, scale)).all():
-        return "yours equals the reference transposed: weights are (out, in), so dW = dz.T @ x, not x.T @ dz"
-    return None
-
-
-def _mask_hint(actual, reference, *, mismatch, **_):
-    at_zero = mismatch & (reference == 0)
-    if not at_zero.any() or at_zero.sum() * 2 < mismatch.sum():
-        return None
-    first = tuple(int(i) for i in np.argwhere(at_zero)[0])
-    return (
-        f"{int(at_zero.sum())} of the mismatches are non-zero where the reference is exactly 0 (first at {first}): "
-        f"a missing mask? (ReLU' must be 0 where z <= 0)"
-    )
-
-
-def _label_column_hint(actual, reference, *, sizes, labels, **_):
-    """A -1 of softmax - onehot(y) in the wrong column leaves, in the output bias gradient, a
-    difference of whole multiples of 1/N that sums to 0 over the classes."""
-    n = sizes.get("N")
-    if actual.ndim != 1 or labels is None or not n or actual.shape[0] < 2:
-        return None
-    d = (actual - reference) * n
-    whole = np.round(d)
-    if not whole.any() or np.abs(d - whole).max() > 1e-3 or abs(whole.sum()) > 0:
-        return None
-    labels = np.asarray(labels).astype(np.int64)
-    if labels.min() < 0 or labels.max() >= actual.shape[0]:
-        return None
-    counts = np.bincount(labels, minlength=actual.shape[0])
-    for shift in range(1, actual.shape[0]):
-        if np.array_equal(-whole, np.roll(counts, shift) - counts):
-            return f"the -1 of softmax - onehot(y) went into column (y + {shift}) mod C instead of y"
-    return (
-        "the difference is whole multiples of 1/N summing to 0 over classes: a -1 in the wrong class column?"
-    )
-
-
-def _concentration_hint(actual, reference, **_):
-    if actual.ndim == 0 or actual.shape[0] < 3:
-        return None
-    squared = (actual - reference) ** 2
-    for axis, what in ((0, "row" if actual.ndim > 1 else "entry"), (1, "column")):
-        if squared.ndim <= axis or squared.shape[axis] < 3:
-            continue
-        per_line = squared.sum(axis=tuple(i for i in range(squared.ndim) if i != axis))
-        total = per_line.sum()
-        worst = int(np.argmax(per_line))
-        if total > 0 and per_line[worst] >= 0.9 * total:
-            return (
-                f"the error is concentrated in {what} {worst} ({100 * per_line[worst] / total:.0f} % of it)"
-            )
+def exception_hint(err):
+    """What a NumPy error raised inside your code usually means."""
+    shapes = re.findall(r"\(([\d, ]*)\)", str(err)) if "broadcast" in str(err) else []
+    if len(shapes) >= 2:
+        a, b = (tuple(int(s) for s in part.replace(" ", "").split(",") if s) for part in shapes[:2])
+        if a[: len(b)] == b or b[: len(a)] == a or _squeeze(a) == _squeeze(b):
+            return "a reduction dropped an axis it should keep: keepdims=True (e.g. z.max(axis=1, keepdims=True))?"
+        return "shapes that do not broadcast: a transposed operand, or a reduction over the wrong axis?"
     return None
 
 

@@ -1,35 +1,33 @@
-"""The loss of a model with its parameters moved a little, put back bit for bit after every
+"""The loss of learner code with its parameters moved a little, put back bit for bit after every
 evaluation (also when the loss raises).
 
 A move maps parameter names to where each one goes: a flat index (that entry moves by ``step``)
-or an array of the parameter's shape (the whole tensor moves by ``step * array``). Models with
-live NumPy parameters (``parameters()``) are moved in place; others through ``state_dict()`` /
-``load_state_dict()``.
+or an array of the parameter's shape (the whole tensor moves by ``step * array``). Parameters the
+learner computes with in place (``Learner.parameters()``: the checker's own copies for functions,
+an object's live arrays) are moved in place; an object without them through ``load_state_dict``.
 """
 
 import numpy as np
 
 from ..arrays import to_numpy
+from .learner import as_learner
 
 
 class Probe:
-    def __init__(self, model, batch):
-        self.model, self.batch = model, batch
-        live = model.parameters() if callable(getattr(model, "parameters", None)) else None
-        usable = hasattr(live, "keys") and all(isinstance(v, np.ndarray) for v in live.values())
-        self.live = live if usable else None
-        self.names = list((self.live or model.state_dict()).keys())
-        self.movable = self.live is not None or callable(getattr(model, "load_state_dict", None))
+    def __init__(self, learner, batch):
+        self.learner, self.batch = as_learner(learner), batch
+        self.live = self.learner.parameters()
+        self.names = list(self.learner.names)
+        self.movable = self.live is not None or self.learner.load_state_dict is not None
+        self._state = None if self.live is not None else self.learner.state_dict()
         self.base_loss = self.loss()
 
     def get(self, name):
-        return self.live[name] if self.live is not None else to_numpy(self.model.state_dict()[name])
+        return self.live[name] if self.live is not None else self._state[name]
 
     def loss(self):
-        """The model's loss on the batch as a float (``loss_and_grads`` when it has no ``loss``)."""
-        if hasattr(self.model, "loss"):
-            return float(to_numpy(self.model.loss(self.batch)))
-        return float(to_numpy(self.model.loss_and_grads(self.batch)[0]))
+        """The learner's loss on the batch as a float."""
+        return float(to_numpy(self.learner.loss(self.batch)))
 
     def losses(self, move, steps):
         """The loss after ``move`` (name -> where) by each of ``steps``, in order."""
@@ -64,12 +62,11 @@ class Probe:
             finally:
                 for name, original in originals.items():
                     np.copyto(self.live[name], original)
-        state = self.model.state_dict()
-        moved = {name: to_numpy(state[name]).copy() for name in changes}
+        moved = {name: self._state[name].copy() for name in changes}
         for name, change in changes.items():
             change(moved[name])
         try:
-            self.model.load_state_dict({**state, **moved})
+            self.learner.load_state_dict({**self._state, **moved})
             return self.loss()
         finally:
-            self.model.load_state_dict(state)
+            self.learner.load_state_dict({name: value.copy() for name, value in self._state.items()})

@@ -1,8 +1,13 @@
-"""What a parity check found, as text for a person and as a dict (JSON) for CI and autograders."""
+"""What a check found, as text for a person, as a dict (JSON) for CI and autograders, and as an
+assertion for pytest (``raise_if_failed``)."""
 
 import json
 import math
 from dataclasses import dataclass, field
+
+
+class GradientCheckError(AssertionError):
+    """A failed check; its message is the whole report."""
 
 
 @dataclass
@@ -12,10 +17,13 @@ class ParityReport:
     batch_size: int | None
     tolerance: object  # the Tolerance of gradients vs a reference, for the model's dtype
     structure: object  # StructureResult
-    loss: object = None  # ScalarComparison, None when there was no reference or the model raised
+    loss: object = None  # ScalarComparison, None when there was no reference or the code raised
     gradients: list = field(default_factory=list)  # TensorComparison vs the reference, backward order
     finite_differences: object = None  # FiniteDifferenceResult or None
     notes: list = field(default_factory=list)
+    intermediates: list = field(default_factory=list)  # TensorComparison of the intermediates you return
+    hints: list = field(default_factory=list)  # causes read from the whole of the gradients (suspects)
+    order: list | None = None  # the reference's names in backward order, intermediates among them
 
     @property
     def ok(self):
@@ -31,6 +39,27 @@ class ParityReport:
         """The first parameter, in backward order, whose gradient disagrees with the reference."""
         return next((g.name for g in self.gradients if not g.ok), None)
 
+    @property
+    def first_divergent_intermediate(self):
+        return next((t.name for t in self.intermediates if not t.ok), None)
+
+    def tensors(self):
+        """name -> {"reference": TensorComparison or None, "finite_differences": ... or None}."""
+        found = {}
+        fd = self.finite_differences.tensors if self.finite_differences is not None else []
+        for source, comparisons in (("reference", self.backward()), ("finite_differences", fd)):
+            for t in comparisons:
+                found.setdefault(t.name, {"reference": None, "finite_differences": None})[source] = t
+        return found
+
+    def backward(self):
+        """Gradients and intermediates in one backward order (the reference's, when it gives one)."""
+        tensors = [*self.intermediates, *self.gradients]
+        if not self.order:
+            return tensors
+        position = {name: i for i, name in enumerate(self.order)}
+        return sorted(tensors, key=lambda t: position.get(t.name, len(position)))
+
     def failed_checks(self):
         """Names of the checks that failed, e.g. ``["structure: dtypes", "loss", "gradients"]``."""
         failed = [f"structure: {name}" for name in self.structure.failed()]
@@ -38,24 +67,39 @@ class ParityReport:
             failed.append("loss")
         if any(not g.ok for g in self.gradients):
             failed.append("gradients")
+        if any(not t.ok for t in self.intermediates):
+            failed.append("intermediates")
         if self.finite_differences is not None and not self.finite_differences.ok:
             failed.append("finite differences")
         return failed
 
+    def raise_if_failed(self):
+        """For pytest: a ``GradientCheckError`` (an AssertionError) whose message is this report."""
+        if not self.ok:
+            raise GradientCheckError("\n" + str(self))
+        return self
+
     def __str__(self):
         lines = [
-            f"parity check of {self.model}, {self.dtype}, batch of {self.batch_size}",
+            f"gradient check of {self.model}, {self.dtype}, batch of {self.batch_size}",
             f"tolerance ({self.dtype}, gradients vs the {self.reference}): {self.tolerance.describe()}",
         ]
         lines += self.structure.lines()
         if self.loss is not None:
-            lines.append(self.loss.summary())
-        if self.gradients:
+            lines += self.loss.lines()
+        if self.gradients or self.intermediates:
             lines.append(f"gradients vs the {self.reference}, backward order:")
-            for gradient in self.gradients:
-                lines += ["  " + line for line in gradient.lines()]
-            if self.first_divergent:
-                lines.append(f"first divergent: {self.first_divergent}")
+            for tensor in self.backward():
+                lines += ["  " + line for line in tensor.lines()]
+            first = next((t for t in self.backward() if not t.ok), None)
+            if first is not None:
+                kind = (
+                    " (an intermediate: what comes after it inherits its error)"
+                    if first in self.intermediates
+                    else ""
+                )
+                lines.append(f"first divergent: {first.name}{kind}")
+        lines += [f"hint: {hint}" for hint in self.hints]
         if self.finite_differences is not None:
             lines += self.finite_differences.lines()
         lines += [f"note: {note}" for note in self.notes]
@@ -76,7 +120,10 @@ class ParityReport:
                 "structure": self.structure.to_dict(),
                 "loss": self.loss.to_dict() if self.loss is not None else None,
                 "gradients": [g.to_dict() for g in self.gradients],
+                "intermediates": [t.to_dict() for t in self.intermediates],
                 "first_divergent": self.first_divergent,
+                "first_divergent_intermediate": self.first_divergent_intermediate,
+                "hints": list(self.hints),
                 "finite_differences": self.finite_differences.to_dict() if self.finite_differences else None,
                 "notes": list(self.notes),
             }

@@ -66,7 +66,9 @@ def check_gradients(result, grads, params, loss):
     if missing:
         result.add("names", f"no gradient for {', '.join(missing)}")
     if unexpected:
-        result.add("names", f"gradients for unknown parameters {', '.join(unexpected)}")
+        renamed = [f"{k} -> {k[1:]}" for k in unexpected if str(k).startswith("d") and k[1:] in params]
+        advice = f" (keys are the parameters' names: {', '.join(renamed)}?)" if renamed else ""
+        result.add("names", f"gradients for unknown parameters {', '.join(map(str, unexpected))}{advice}")
     for name in params:
         if name in grads:
             _check_one(result, name, grads[name], params[name])

@@ -1,21 +1,31 @@
-"""Checking a hand-written NumPy backward pass against its torch twin: the torch-free checker of
-``numpy_impl.gradcheck`` with autograd through the twin as its reference.
+"""Checking a hand-written NumPy backward pass against torch: the torch-free checker of
+``numpy_impl.gradcheck`` with autograd as its reference.
 
-    from torch_impl.parity import check_model
+    from torch_impl.parity import check, check_model
+    from numpy_impl.gradcheck import Layout
 
-    report = check_model(numpy_model, torch_model, (x, y))   # finite_differences="exhaustive" for tiny models
-    assert report.ok, report        # str(report): the human report; report.to_dict(): for CI and graders
+    report = check_model(numpy_model, torch_model, (x, y))   # one of ours against its torch twin
+    report = check((forward, backward), (x, y_onehot), "mlp", params=params,
+                   layout=Layout(weights="in, out", labels="one-hot", loss="sum", l2=0.5 * reg))
+    report = check(loss_and_grads, batch, my_torch_loss, params=params)   # any torch function
+    report.raise_if_failed()        # str(report): the human report; report.to_dict(): for CI and graders
 
-The torch twin needs ``loss(batch)`` and the same state-dict keys; ``torch_model=None`` leaves the
-structure checks and finite differences. Everything else (compare_tensors, the tolerances, the
-report...) is ``numpy_impl.gradcheck``'s, re-exported here under the same names.
+``check_model``'s twin needs ``loss(batch)`` and the same state-dict keys; ``torch_model=None``
+leaves the structure checks and finite differences. Everything else (compare_tensors, the
+tolerances, the report...) is ``numpy_impl.gradcheck``'s, re-exported here under the same names.
 
-    autograd.py   the reference: the torch twin's loss and autograd gradients at given weights
-    check.py      check_model(numpy_model, torch_model, batch): the core with that reference
+    autograd.py     the reference: a torch twin's loss and autograd gradients (and its layers' dz, dh)
+    references.py   a twin by name sized from your parameters; any torch function of them
+    suspects.py     the twin with a known bug in its activation, for the report's hints
+    check.py        check, check_model, assert_gradients
+    mutate.py       run_mutants: the known bugs against our models, to prove a check bites
 """
 
 from numpy_impl.gradcheck import (
+    GradientCheckError,
+    Layout,
     ParityReport,
+    Reference,
     Tolerance,
     autograd_tolerance,
     compare_gradients,
@@ -27,13 +37,19 @@ from numpy_impl.gradcheck import (
 )
 
 from .autograd import autograd_reference
-from .check import check_model
+from .check import assert_gradients, check, check_model
+from .references import torch_reference, twin_reference
 
 __all__ = [
+    "GradientCheckError",
+    "Layout",
     "ParityReport",
+    "Reference",
     "Tolerance",
+    "assert_gradients",
     "autograd_reference",
     "autograd_tolerance",
+    "check",
     "check_model",
     "compare_gradients",
     "compare_loss",
@@ -41,4 +57,6 @@ __all__ = [
     "finite_difference_check",
     "finite_difference_tolerance",
     "loss_tolerance",
+    "torch_reference",
+    "twin_reference",
 ]

@@ -1,0 +1,140 @@
+"""Against a reference: loss parity, gradient parity per parameter, the gradients of the named
+intermediates your code returns, and, when gradients differ, what the reference's suspects (the
+reference with a known bug put in) and the other tensors' values say about why."""
+
+import numpy as np
+
+from ..arrays import to_numpy
+from ..checks import InputError
+from ..state import StateDictError
+from .compare import TensorComparison, compare_tensors
+from .loss import compare_loss
+from .structure import snapshot
+from .tolerances import autograd_tolerance
+
+
+def against_reference(report, reference, params, inputs, yours, context):
+    """Fill ``report`` with the comparisons; a state dict or batch the reference cannot take, or
+    reference gradients of another dtype, are problems of the structure check named after it."""
+    structure, name = report.structure, report.structure.reference
+    try:
+        result = reference(params, snapshot(inputs))
+    except (StateDictError, InputError) as err:
+        structure.add(name, str(err) + _label_advice(inputs))
+        return
+    for key, value in result.grads.items():
+        if key in params and value.dtype != params[key].dtype:
+            structure.add(
+                name, f"{key} is {value.dtype.name} in the {name}, {params[key].dtype.name} in yours"
+            )
+    loss, grads, intermediates = yours
+    l2_base = sum(float(np.vdot(v, v)) for v in params.values() if v.ndim == 2)
+    report.loss = compare_loss(
+        loss, result.loss, np.dtype(report.dtype), sizes=context.sizes, l2_base=l2_base, l2=context.l2
+    )
+    dtypes = {key: value.dtype for key, value in params.items()}
+    report.gradients = compare_gradients(
+        grads, result.grads, dtypes=dtypes, order=list(reversed(params)), context=context, params=params
+    )
+    report.order = reference.order
+    _intermediates(report, intermediates, result, context)
+    _swapped_names(report.gradients, grads, result.grads)
+    if any(not g.ok for g in report.gradients):
+        report.hints += _suspected(reference, params, inputs, grads, report.gradients)
+
+
+def compare_gradients(
+    yours, reference, *, dtypes=None, order=None, sizes=None, labels=None, context=None, params=None
+):
+    """Compare two gradient dicts with the gradient-vs-reference tolerances; returns
+    TensorComparisons in ``order`` (default: backward order, the reverse of ``reference``'s keys).
+    ``dtypes`` gives the expected dtype per name (default: the reference's); ``params`` the
+    parameter values, for the L2 hint."""
+    results = []
+    for name in order or list(reversed(list(reference))):
+        expected = np.dtype((dtypes or {}).get(name, to_numpy(reference[name]).dtype))
+        ref = to_numpy(reference[name])
+        if name not in yours:
+            results.append(TensorComparison(name, False, (), ref.shape, "-", expected.name, ["no gradient"]))
+            continue
+        ctx = context.but(param=(params or {}).get(name)) if context is not None else None
+        results.append(
+            compare_tensors(
+                yours[name],
+                ref,
+                autograd_tolerance(expected),
+                name=name,
+                expected_dtype=expected,
+                sizes=sizes,
+                labels=labels,
+                context=ctx,
+            )
+        )
+    return results
+
+
+def _intermediates(report, intermediates, result, context):
+    for name, value in intermediates.items():
+        if name not in result.intermediates:
+            report.notes.append(
+                f"intermediate {name}: the {report.reference} has none by that name (name it in Layout(intermediates=...))"
+            )
+            continue
+        ref = result.intermediates[name]
+        report.intermediates.append(
+            compare_tensors(
+                value,
+                ref,
+                autograd_tolerance(ref.dtype),
+                name=name,
+                context=context.but(value=result.values.get(name)),
+            )
+        )
+
+
+def _swapped_names(comparisons, yours, reference):
+    """A gradient that equals another parameter's reference gradient: stored under the wrong name."""
+    for comparison in comparisons:
+        if comparison.ok or comparison.name not in yours:
+            continue
+        mine = _array(yours[comparison.name])
+        for other, ref in reference.items():
+            if other != comparison.name and mine is not None and mine.shape == ref.shape and ref.any():
+                if compare_tensors(mine, ref, autograd_tolerance(ref.dtype), expected_dtype=mine.dtype).ok:
+                    comparison.hints.append(
+                        f"yours equals the reference's {other}: gradients stored under the wrong names?"
+                    )
+                    break
+
+
+def _suspected(reference, params, inputs, grads, comparisons):
+    """The suspects' hints whose gradients yours equal on every tensor that differs."""
+    failing = [c.name for c in comparisons if not c.ok and c.name in grads]
+    if not failing or not hasattr(reference, "suspects"):
+        return []
+    for hint, variant in reference.suspects():
+        try:
+            result = variant(params, snapshot(inputs))
+        except Exception:  # noqa: BLE001 - a suspect that cannot run says nothing
+            continue
+        tolerance = autograd_tolerance(params[failing[0]].dtype)
+        same = [
+            compare_tensors(grads[n], result.grads[n], tolerance, expected_dtype=_array(grads[n]).dtype).ok
+            for n in failing
+        ]
+        if all(same):
+            return [hint]
+    return []
+
+
+def _array(value):
+    try:
+        return to_numpy(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _label_advice(inputs):
+    if isinstance(inputs, (tuple, list)) and len(inputs) == 2 and np.ndim(_array(inputs[1])) == 2:
+        return " (your labels are 2-D: one-hot? give Layout(labels='one-hot'))"
+    return ""

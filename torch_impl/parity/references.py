@@ -1,0 +1,89 @@
+"""References made for learner code: one of the torch twins by name, sized from your parameters
+(through a layout when yours differ in names or layout), or any torch function of the parameters
+through autograd."""
+
+import numpy as np
+import torch
+from torch import nn
+
+import torch_impl
+from numpy_impl.arrays import to_numpy
+from numpy_impl.checks import InputError, one_of
+from numpy_impl.gradcheck import Layout, Reference
+from numpy_impl.gradcheck.layout import layer_number
+from numpy_impl.gradcheck.reference import ReferenceResult, as_reference
+from numpy_impl.gradcheck.structure import snapshot
+
+from ..tensors import as_tensors
+from .autograd import autograd_reference
+
+TWINS = ("linear", "mlp", "autoencoder", "skipgram")
+
+
+def resolve(reference, params, layout=None, activation="relu"):
+    """A ``Reference`` from what a user names: a twin's name, a torch module with ``loss(batch)``,
+    a ``Reference`` (or a plain reference callable marked with ``name``), or a torch function."""
+    if isinstance(reference, str):
+        return twin_reference(reference, params, layout, activation)
+    if isinstance(reference, nn.Module):
+        return autograd_reference(reference)
+    if isinstance(reference, Reference) or reference is None:
+        return reference
+    if callable(reference):
+        return torch_reference(reference)
+    return as_reference(reference)
+
+
+def twin_reference(kind, params, layout=None, activation="relu"):
+    """Autograd through the torch twin ``kind`` ("linear", "mlp", "autoencoder", "skipgram") with
+    the sizes your parameters have (read in ``layout``'s weight layout) and their dtype."""
+    one_of(kind, TWINS, "reference")
+    weights = [to_numpy(v) for v in _by_layer(params) if np.ndim(v) == 2]
+    if not weights:
+        raise InputError(f"reference {kind!r}: your parameters have no 2-D weight to size it from")
+    shapes = [w.shape[::-1] if (layout or Layout()).weights == "in, out" else w.shape for w in weights]
+    dtype = weights[0].dtype
+    sizes = [shapes[0][1], *(s[0] for s in shapes)]  # (out, in) shapes: in of the first, then each out
+    if kind == "linear":
+        twin = torch_impl.LinearClassifier(sizes[0], sizes[-1], dtype=dtype)
+    elif kind == "mlp":
+        twin = torch_impl.MLP(sizes, activation, dtype=dtype)
+    elif kind == "autoencoder":
+        twin = torch_impl.Autoencoder(sizes[: len(sizes) // 2 + 1], activation, dtype=dtype)
+    else:
+        twin = torch_impl.SkipGram(*weights[0].shape, dtype=dtype)
+    return autograd_reference(twin, name=f"torch {type(twin).__name__}")
+
+
+def torch_reference(function, name=None):
+    """Autograd through ``function(params, batch) -> loss`` (or ``(loss, {name: tensor})``, whose
+    named tensors become intermediates): params a dict of tensors that require grad, the batch's
+    arrays as tensors. The function is written in your names and layout."""
+
+    def reference(state_dict, batch):
+        tensors = {k: torch.tensor(to_numpy(v), requires_grad=True) for k, v in state_dict.items()}
+        with torch.enable_grad():
+            out = function(tensors, as_tensors(snapshot(batch)))
+            loss, named = out if isinstance(out, tuple) else (out, {})
+            if not (isinstance(loss, torch.Tensor) and loss.numel() == 1):
+                raise InputError(
+                    f"the reference function must return a one-element loss tensor; got {type(loss).__name__}"
+                )
+            for tensor in named.values():
+                tensor.retain_grad()
+            loss.backward()
+        grads = {k: _numpy(t.grad if t.grad is not None else torch.zeros_like(t)) for k, t in tensors.items()}
+        intermediates = {k: _numpy(t.grad) for k, t in named.items() if t.grad is not None}
+        values = {k: _numpy(t) for k, t in named.items()}
+        return ReferenceResult(float(loss.detach()), grads, intermediates, values)
+
+    return Reference(reference, name or f"torch function {getattr(function, '__name__', 'reference')}")
+
+
+def _by_layer(params):
+    """Your parameters in layer order (W1 b1 W2 b2 ..., as the layout pairs them)."""
+    return [params[n] for n in sorted(params, key=layer_number)]
+
+
+def _numpy(tensor):
+    return tensor.detach().cpu().numpy().copy()
