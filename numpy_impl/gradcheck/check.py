@@ -65,7 +65,7 @@ def check(
         structure.add("runs", str(err))
         return report
     except Exception as err:  # a learner's code may raise anything; the report says what
-        hint = exception_hint(err)
+        hint = exception_hint(err, context.weights)
         structure.add(
             "runs",
             f"{learner.call} raised {type(err).__name__}: {err}" + (f" (hint: {hint})" if hint else ""),

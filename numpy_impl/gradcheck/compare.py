@@ -180,8 +180,8 @@ def value_hints(actual, reference, mismatch, tolerance, context):
     factor = factor_hint(actual, reference, tolerance, context)
     if factor and "no size behind it" not in factor:
         return [factor]
-    hints = [factor] if factor else []
-    hints += [h for find in PATTERNS if (h := find(actual, reference, mismatch, tolerance, context))]
+    hints = [h for find in PATTERNS if (h := find(actual, reference, mismatch, tolerance, context))]
+    hints = hints or ([factor] if factor else [])  # a factor no size explains, when nothing else does
     concentrated = concentration_hint(actual, reference, mismatch, tolerance, context)
     return hints + ([concentrated] if concentrated else [])
 

@@ -37,7 +37,7 @@ class FiniteDifferenceResult:
     def failed(self):
         return [t.name for t in self.tensors if not t.ok]
 
-    def lines(self):
+    def lines(self, worst=True):
         if self.skipped:
             return [f"SKIP finite differences: {self.skipped}"]
         head = "OK  " if self.ok else "FAIL"
@@ -46,7 +46,7 @@ class FiniteDifferenceResult:
             f"{self.tolerance.describe()}; {self.n_inconclusive} inconclusive across a kink)"
         ]
         for tensor in self.tensors:
-            lines += ["  " + lines for lines in tensor.lines()]
+            lines += ["  " + line for line in tensor.lines(worst)]
         return lines
 
     def to_dict(self):
@@ -177,6 +177,7 @@ def _check_sampled(lines, g, rng, n_directions, n_entries, context):
     picked = rng.choice(g.size, size=min(n_entries, g.size), replace=False, p=weights / weights.sum())
     fd, conclusive = lines.entries(g, picked)
     indices = [np.unravel_index(i, g.shape) for i in picked]
+    context = context.but(param=np.asarray(context.param).ravel()[picked])
     tensor = compare_tensors(
         g.ravel()[picked],
         fd,

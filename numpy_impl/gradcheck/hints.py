@@ -151,13 +151,15 @@ def loss_hints(yours, reference, sizes, l2_base=0.0, l2=0.0):
     return []
 
 
-def exception_hint(err):
+def exception_hint(err, weights=None):
     """What a NumPy error raised inside your code usually means."""
     shapes = re.findall(r"\(([\d, ]*)\)", str(err)) if "broadcast" in str(err) else []
     if len(shapes) >= 2:
         a, b = (tuple(int(s) for s in part.replace(" ", "").split(",") if s) for part in shapes[:2])
         if a[: len(b)] == b or b[: len(a)] == a or _squeeze(a) == _squeeze(b):
             return "a reduction dropped an axis it should keep: keepdims=True (e.g. z.max(axis=1, keepdims=True))?"
+        if len(a) == 2 and a == b[::-1]:
+            return f"a transposed product: {transpose_fix(weights)}"
         return "shapes that do not broadcast: a transposed operand, or a reduction over the wrong axis?"
     return None
 

@@ -28,18 +28,24 @@ def transpose_hint(actual, reference, mismatch, tolerance, context):
 
 
 def regularisation_hint(actual, reference, mismatch, tolerance, context):
-    """yours - reference = a * W: an L2 term's gradient missing, halved or doubled."""
-    w = (
-        None
-        if context.param is None or context.indices is not None
-        else np.asarray(context.param, np.float64)
-    )
-    if w is None or w.shape != actual.shape or w.ndim != 2 or not np.vdot(w, w):
+    """yours - reference = a * W (an L2 term's gradient missing, halved or doubled), or yours =
+    c * reference + a * W (the data term's gradient off by a factor c, the L2 term's right)."""
+    w = None if context.param is None else np.asarray(context.param, np.float64)
+    if w is None or w.shape != actual.shape or w.size < 2 or not np.vdot(w, w):
         return None
     d = actual - reference
     a = float(np.vdot(d, w) / np.vdot(w, w))
-    if a == 0 or np.linalg.norm(d - a * w) > 1e-3 * np.linalg.norm(d):
-        return None
+    if a != 0 and np.linalg.norm(d - a * w) <= 1e-3 * np.linalg.norm(d):
+        return _l2_sentence(a, context)
+    basis = np.stack([reference.ravel(), w.ravel()], axis=1)
+    (c, b), *_ = np.linalg.lstsq(basis, actual.ravel(), rcond=None)
+    label = name_factor(float(c), context.sizes, factor_match(tolerance))
+    if label and b and np.linalg.norm(actual.ravel() - basis @ (c, b)) <= 1e-3 * np.linalg.norm(d):
+        return f"apart from an L2 term's gradient, yours = {label} x reference: {explain(label)} (in the data term only)"
+    return None
+
+
+def _l2_sentence(a, context):
     if context.l2:
         for ratio, what in (
             (-2, "is missing"),
@@ -56,8 +62,7 @@ def regularisation_hint(actual, reference, mismatch, tolerance, context):
 def mask_hint(actual, reference, mismatch, tolerance, context):
     """Non-zero where the reference is exactly 0 (a missing mask), or zero where it is not."""
     at_zero = mismatch & (reference == 0)
-    zeros = int((reference == 0).sum())
-    if at_zero.any() and (2 * at_zero.sum() >= mismatch.sum() or 2 * at_zero.sum() >= zeros):
+    if at_zero.any() and at_zero.sum() >= 0.05 * mismatch.sum():  # exact zeros of the reference are a mask's
         first = _where(np.argwhere(at_zero)[0], context)
         pattern = ""
         if context.value is not None and np.shape(context.value) == actual.shape:
@@ -89,7 +94,7 @@ def row_hint(actual, reference, mismatch, tolerance, context):
     ]
     for label in dict.fromkeys(label for label in labels if label):
         rows = bad[[i for i, other in enumerate(labels) if other == label]]
-        if 2 * len(rows) >= len(bad) and len(rows) < actual.shape[0]:
+        if 4 * len(rows) >= len(bad) and len(rows) < actual.shape[0]:  # rows the term alone reaches
             if label == "-1":
                 return f"yours = -reference in rows {_list(rows)} ({len(rows)} of the {len(bad)} rows that differ): a sign flip in one term (the rows it alone reaches)"
             return f"rows {_list(rows)} are {label} x the reference's ({len(rows)} of the {len(bad)} that differ): {explain(label)}, in one term"
@@ -108,8 +113,9 @@ def repeated_ids_hint(actual, reference, mismatch, tolerance, context):
     for k in range(1, len(sources) + 1):
         for chosen in combinations(sources, k):
             counts = np.bincount(np.concatenate(chosen), minlength=n_rows)
-            repeated = counts >= 2
-            if (bad <= repeated).all() and 2 * bad.sum() >= repeated.sum():
+            repeated, once = counts >= 2, counts == 1
+            # exactly the repeated rows differ, and rows of ids seen once exist and agree
+            if np.array_equal(bad, repeated) and once.any() and not (bad & once).any():
                 rows = np.flatnonzero(bad)
                 shown = ", ".join(f"{r} ({counts[r]}x)" for r in rows[:5]) + (
                     ", ..." if len(rows) > 5 else ""

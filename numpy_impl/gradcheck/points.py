@@ -1,4 +1,4 @@
-"""Test points for classifiers: the batches and weights where hand-written backward passes break.
+"""Test points: the batches and weights where hand-written backward passes break.
 
 A classifier here is a stack of linear layers whose state dict lists (weight, bias) pairs in order,
 the last pair being the output layer (``numpy_impl.LinearClassifier``, ``numpy_impl.MLP`` and their
@@ -35,11 +35,14 @@ def after_sgd_steps(model, batch, *, steps=3, lr=0.1):
 
 
 def huge_logit_state(model, x, *, target=1e3):
-    """The model's weights with the output layer scaled so that max|logits| = ``target``: exp
-    without the max shift overflows here, and a naive log(sigmoid) logs 0."""
+    """The model's weights with the output layer scaled so that max|logits| = ``target`` at a
+    positive logit (the sign flipped if need be): exp without the max shift overflows here, and a
+    naive log(sigmoid) logs 0."""
     state = model.state_dict()
     weight, bias = list(state)[-2:]
-    scale = target / float(np.abs(model.logits(x)).max())
+    logits = model.logits(x)
+    extreme = float(logits.flat[np.argmax(np.abs(logits))])
+    scale = target / extreme
     state[weight] = state[weight] * scale
     state[bias] = state[bias] * scale
     return state
@@ -73,3 +76,23 @@ def exact_zero_point(model, n, *, seed=0, zero_fraction=0.5):
         h = np.maximum(z + b, 0.0)
     y = rng.integers(0, max(state[names[-1]].shape[0], 2), size=n).astype(np.int64)
     return state, (x.astype(dtype), y)
+
+
+def id_batch(vocab_size, n, negatives, *, seed=0, distinct=None):
+    """A skip-gram batch (centers (n,), contexts (n,), negatives (n, negatives)) of int64 ids,
+    drawn from ``distinct`` words only (then ids repeat in the batch) or from the whole vocabulary."""
+    rng = np.random.default_rng(seed)
+    words = rng.choice(vocab_size, size=distinct, replace=False) if distinct else np.arange(vocab_size)
+    centers, contexts = rng.choice(words, size=n), rng.choice(words, size=n)
+    return (
+        centers.astype(np.int64),
+        contexts.astype(np.int64),
+        rng.choice(words, size=(n, negatives)).astype(np.int64),
+    )
+
+
+def random_state(model, *, seed=0, scale=0.5):
+    """The model's state with every parameter N(0, scale^2): non-zero biases, and output vectors
+    that are not zero (skip-gram's output table starts at 0, where its input gradient vanishes)."""
+    rng = np.random.default_rng(seed)
+    return {k: (rng.standard_normal(v.shape) * scale).astype(v.dtype) for k, v in model.state_dict().items()}

@@ -89,8 +89,11 @@ class ParityReport:
             lines += self.loss.lines()
         if self.gradients or self.intermediates:
             lines.append(f"gradients vs the {self.reference}, backward order:")
+            failing = [t for t in self.backward() if not t.ok][
+                :2
+            ]  # worst entries of the first two: one screen
             for tensor in self.backward():
-                lines += ["  " + line for line in tensor.lines()]
+                lines += ["  " + line for line in tensor.lines(worst=any(tensor is f for f in failing))]
             first = next((t for t in self.backward() if not t.ok), None)
             if first is not None:
                 kind = (
@@ -101,7 +104,7 @@ class ParityReport:
                 lines.append(f"first divergent: {first.name}{kind}")
         lines += [f"hint: {hint}" for hint in self.hints]
         if self.finite_differences is not None:
-            lines += self.finite_differences.lines()
+            lines += self.finite_differences.lines(worst=not self.gradients)
         lines += [f"note: {note}" for note in self.notes]
         failed = self.failed_checks()
         lines.append("RESULT: OK" if not failed else f"RESULT: FAIL ({', '.join(failed)})")
