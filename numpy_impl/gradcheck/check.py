@@ -43,7 +43,7 @@ def check(
     """
     learner = as_learner(code, params)
     params = learner.state_dict()
-    if layout is not None:
+    if layout is not None and reference is not None:
         layout.labels_to_reference(batch)  # labels of the wrong kind: an error now, not a report
     reference = (
         layout.bind(reference, params)
@@ -102,7 +102,7 @@ def hint_context(batch, params, layout=None, sizes=None):
     weights = layout.weights if layout is not None else _weights(params, sizes.get("D"))
     return Context(
         sizes=sizes,
-        labels=infer_labels(batch, layout),
+        labels=infer_labels(batch),
         ids=ids,
         weights=weights,
         l2=layout.l2 if layout else 0.0,
@@ -127,11 +127,15 @@ def infer_sizes(batch):
     return sizes
 
 
-def infer_labels(batch, layout=None):
-    """The integer labels of a ``(x, y)`` batch (one-hot rows as ids), for the wrong-column hint."""
+def infer_labels(batch):
+    """The class ids of a ``(x, y)`` batch (one-hot rows read as ids), for the wrong-column hint."""
     if isinstance(batch, (tuple, list)) and len(batch) == 2:
         try:
-            y = to_numpy((layout.labels_to_reference(batch) if layout is not None else batch)[1])
+            y = to_numpy(batch[1])
+            one_hot = (
+                y.ndim == 2 and y.shape[1] > 1 and np.isin(y, (0, 1)).all() and (y.sum(axis=1) == 1).all()
+            )
+            y = np.argmax(y, axis=1) if one_hot else y
         except (TypeError, ValueError):
             return None
         if y.ndim == 1 and y.dtype.kind in "iu" and y.size:
@@ -140,11 +144,17 @@ def infer_labels(batch, layout=None):
 
 
 def _weights(params, n_features):
-    """ "in, out" or "out, in", read from the first weight's shape against the batch's features."""
-    first = next((v for v in params.values() if v.ndim == 2), None)
-    if first is None or not n_features or first.shape[0] == first.shape[1]:
+    """ "in, out" or "out, in": the layout in which the 2-D weights chain from the batch's features
+    (x @ W1 @ W2 ... or W2 @ W1 @ x), when exactly one of the two does."""
+    shapes = [v.shape for v in params.values() if v.ndim == 2]
+    if not shapes or not n_features:
         return None
-    return "in, out" if first.shape[0] == n_features else "out, in" if first.shape[1] == n_features else None
+    fits = [
+        layout
+        for layout, (a, b) in (("in, out", (0, 1)), ("out, in", (1, 0)))
+        if shapes[0][a] == n_features and all(s[a] == t[b] for t, s in zip(shapes, shapes[1:], strict=False))
+    ]
+    return fits[0] if len(fits) == 1 else None
 
 
 def _finite_differences(report, learner, inputs, grads, params, context, options):

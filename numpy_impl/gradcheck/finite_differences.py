@@ -212,12 +212,10 @@ def _fold_in_directions(tensor, lines, g, rng, n_directions, context):
             tensor.ok = False
             if len(tensor.worst) < 3:
                 tensor.worst.append(Entry((f"direction {d}",), ours, fd, allowed))
-            if d == 0 and not tensor.hints and fd != 0:
-                label = name_factor(ours / fd, context.sizes, factor_match(lines.tolerance))
-                c = f"{label} (c = {ours / fd:.6g})" if label else f"{ours / fd:.9g}"
+            label = name_factor(ours / fd, context.sizes, factor_match(lines.tolerance)) if fd else None
+            if d == 0 and not tensor.hints and label:
                 tensor.hints.append(
-                    f"along your gradient, yours = {c} x the finite difference"
-                    + (f": {explain(label)}" if label else "")
+                    f"along your gradient, yours = {label} (c = {ours / fd:.6g}) x the finite difference: {explain(label)}"
                 )
 
 

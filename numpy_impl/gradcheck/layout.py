@@ -159,25 +159,21 @@ class _Bound:
         return explicit or _conventional(theirs, self.base.shapes or {})
 
     def _check_shapes(self):
-        shapes = self.base.shapes or {}
+        shapes, misfits = self.base.shapes or {}, []
         for ours, theirs in self.names.items():
             if ours not in self.params:
                 raise InputError(
                     f"Layout names {ours!r}, which is not one of your parameters ({', '.join(self.params)})"
                 )
-            if theirs not in shapes:
-                continue
             shape = self.params[ours].shape[::-1] if ours in self.transposed else self.params[ours].shape
-            if tuple(shape) != tuple(shapes[theirs]):
-                hint = (
-                    ""
-                    if self.layout.weights == "in, out" or len(shape) != 2
-                    else ": your weights are (in, out)? Layout(weights='in, out')"
-                )
-                raise InputError(
-                    f"{ours} has shape {self.params[ours].shape}; the reference's {theirs} is {tuple(shapes[theirs])}"
-                    f" (out, in){hint}"
-                )
+            if theirs in shapes and tuple(shape) != tuple(shapes[theirs]):
+                misfits.append(f"{ours} {self.params[ours].shape} for {theirs} {tuple(shapes[theirs])}")
+        if misfits:
+            other = "out, in" if self.layout.weights == "in, out" else "in, out"
+            raise InputError(
+                f"your shapes do not fit the {self.base.name}'s, read with weights ({self.layout.weights}): "
+                f"{'; '.join(misfits)}; are your weights ({other})? Layout(weights='{other}')"
+            )
 
 
 def _pair_by_layer(params, shapes):

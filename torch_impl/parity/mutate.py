@@ -142,6 +142,21 @@ class MutationRun:
         )
         return lines
 
+    def to_dict(self):
+        outcomes = [
+            {
+                "mutant": o.mutant.name,
+                "model": o.model,
+                "equivalent": o.mutant.equivalent,
+                "caught": o.caught,
+                "cause": o.mutant.cause,
+                "cause_named": o.hinted,
+                "failing_cases": list(o.failing),
+            }
+            for o in self.outcomes
+        ]
+        return {"ok": self.ok, "figures": self.figures(), "outcomes": outcomes}
+
     @property
     def ok(self):
         f = self.figures()
