@@ -98,8 +98,12 @@ def run(args):
         return check(code, batch, params=params, layout=layout, **options)
     from torch_impl.parity import check
 
-    reference = args.reference if args.reference in TWINS else torch_function(args.reference, args.file)
-    return check(code, batch, reference, params=params, layout=layout, activation=args.activation, **options)
+    if args.reference in TWINS:
+        return check(
+            code, batch, args.reference, params=params, layout=layout, activation=args.activation, **options
+        )
+    # a torch function is written in your own layout: nothing to map
+    return check(code, batch, torch_function(args.reference, args.file), params=params, **options)
 
 
 def make_layout(args):
@@ -169,11 +173,13 @@ def attribute(module, name):
 def torch_function(spec, default_file):
     """``FILE.py:FUNCTION`` (or ``FUNCTION`` in the checked file) as a torch function."""
     path, _, name = spec.rpartition(":")
-    if not name or (path and not path.endswith(".py")):
+    module = load(Path(path)) if path.endswith(".py") else load(default_file) if not path else None
+    if module is None or not callable(getattr(module, name, None)):
         raise UsageError(
-            f"--reference must be {FD}, one of {', '.join(TWINS)}, or FILE.py:FUNCTION; got {spec!r}"
+            f"--reference must be {FD}, one of {', '.join(TWINS)}, or [FILE.py:]FUNCTION, a torch function "
+            f"of your parameters; got {spec!r}"
         )
-    return attribute(load(Path(path)) if path else load(default_file), name)
+    return getattr(module, name)
 
 
 if __name__ == "__main__":

@@ -60,7 +60,11 @@ def _l2_sentence(a, context):
 
 
 def mask_hint(actual, reference, mismatch, tolerance, context):
-    """Non-zero where the reference is exactly 0 (a missing mask), or zero where it is not."""
+    """Non-zero where the reference is exactly 0 (a missing mask), or zero where it is not; the
+    data term's zeros, when a declared L2 term's gradient 2 * l2 * W would hide them."""
+    if context.l2 and context.param is not None and np.shape(context.param) == actual.shape:
+        l2_gradient = 2 * context.l2 * np.asarray(context.param, np.float64)
+        actual, reference = actual - l2_gradient, reference - l2_gradient
     at_zero = mismatch & (reference == 0)
     if at_zero.any() and at_zero.sum() >= 0.05 * mismatch.sum():  # exact zeros of the reference are a mask's
         first = _where(np.argwhere(at_zero)[0], context)

@@ -1,0 +1,125 @@
+"""``paritynets-check FILE`` (``scripts/check.py``) as a learner runs it, the walkthrough that is
+generated from its runs, and the example test file of docs/examples."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scripts import check as cli
+from scripts import main as paritynets
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "docs" / "examples"
+NET = EXAMPLES / "two_layer_net.py"
+TWIN = ["--reference", "mlp", "--weights", "in,out", "--labels", "one-hot", "--l2", "0.005"]
+sys.path.insert(0, str(EXAMPLES))
+import walkthrough  # noqa: E402
+
+
+def buggy(tmp_path, old="    dz1 = dh1 * (z1 > 0)\n", new="    dz1 = dh1\n"):
+    path = tmp_path / "two_layer_net.py"
+    path.write_text(NET.read_text().replace(old, new))
+    return path
+
+
+def test_correct_code_exits_0_and_a_bug_exits_1_with_the_report(tmp_path, capsys):
+    assert cli.main([str(NET), *TWIN]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("RESULT: OK")
+    assert cli.main([str(buggy(tmp_path)), *TWIN]) == 1
+    out = capsys.readouterr().out
+    assert "first divergent: dz1" in out and "the ReLU mask is missing" in out
+
+
+def test_json_for_autograders(tmp_path, capsys):
+    assert cli.main([str(buggy(tmp_path)), "--weights", "in,out", "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is False and report["failed_checks"] == ["finite differences"]
+    assert [t["name"] for t in report["finite_differences"]["tensors"] if not t["ok"]] == ["b1", "W1"]
+
+
+def test_code_named_on_the_command_line(tmp_path, capsys):
+    source = NET.read_text() + (
+        "\n\ndef my_loss_and_grads(p, b):\n    loss, cache = forward(p, b)\n    return loss, backward(cache)[0]\n"
+        "\n\ndef torch_loss(p, b):\n    import torch\n\n    x, y = b\n    z = torch.relu(x @ p['W1'] + p['b1']) @ p['W2'] + p['b2']\n"
+        "    penalty = 0.5 * REG * ((p['W1'] ** 2).sum() + (p['W2'] ** 2).sum())\n"
+        "    return -(y * torch.log_softmax(z, 1)).sum() / len(x) + penalty\n"
+        "\n\nsome_params = init_params(64, 16, 10, seed=4)\n"
+    )
+    path = tmp_path / "net.py"
+    path.write_text(source)
+    arguments = [
+        str(path),
+        "--loss-and-grads",
+        "my_loss_and_grads",
+        "--params",
+        "some_params",
+        "--batch",
+        "make_batch",
+    ]
+    assert cli.main([*arguments, "--reference", f"{path}:torch_loss"]) == 0, capsys.readouterr().out
+    assert "gradients vs the torch function torch_loss" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["missing.py"], "no file at missing.py"),
+        ([str(NET), "--forward", "forward"], "--forward and --backward go together"),
+        ([str(NET), "--params", "nothing"], "defines no nothing (the parameters)"),
+        ([str(NET), "--reference", "resnet"], "--reference must be finite-differences, one of linear, mlp"),
+        ([str(NET), "--reference", "mlp"], "y looks one-hot (shape (32, 10), one 1 per row)"),
+        (
+            [str(NET), "--reference", "mlp", "--labels", "one-hot"],
+            "are your weights (in, out)? Layout(weights='in, out')",
+        ),
+        ([str(NET), "--names", "W1"], "--names takes yours=theirs pairs"),
+    ],
+)
+def test_usage_errors_exit_2_with_a_message(arguments, message, capsys):
+    assert cli.main(arguments) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_paritynets_check_dispatches_to_it(capsys):
+    assert paritynets.main(["check", str(NET), "--weights", "in,out"]) == 0
+    assert "RESULT: OK" in capsys.readouterr().out
+
+
+def test_as_a_program(tmp_path):
+    """The module run as a program, as the console script runs it: exit status and JSON."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "scripts.check", str(buggy(tmp_path)), *TWIN, "--json"]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert json.loads(result.stdout)["first_divergent_intermediate"] == "dz1"
+
+
+def test_the_walkthrough_is_what_the_checker_prints():
+    text = walkthrough.DOC.read_text()
+    assert walkthrough.render(text) == text, (
+        "docs/checking_your_backprop.md is stale: python docs/examples/walkthrough.py"
+    )
+
+
+def test_the_example_test_file_passes_and_bites(monkeypatch):
+    import test_two_layer_net as example
+
+    example.test_gradients_match_finite_differences()
+    example.test_gradients_match_the_torch_mlp()
+    forward, backward = example.net.forward, example.net.backward
+
+    def no_mask_backward(cache):
+        grads, intermediates = backward(cache)
+        x, _, params, z1, h1, probs = cache
+        grads["W1"] = x.T @ intermediates["dh1"] + example.net.REG * params["W1"]
+        return grads, intermediates
+
+    monkeypatch.setattr(example.net, "backward", no_mask_backward)
+    for test in (example.test_gradients_match_finite_differences, example.test_gradients_match_the_torch_mlp):
+        with pytest.raises(AssertionError, match="RESULT: FAIL"):
+            test()
+    assert example.net.forward is forward
