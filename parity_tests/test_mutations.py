@@ -167,10 +167,12 @@ def test_pytest_passes_the_model_tests_under_an_equivalent_mutant():
 
 def test_every_known_bug_is_caught_on_all_four_models_and_its_cause_named():
     """The acceptance figures: every gradient bug caught on every model it reaches, the cause
-    named for at least 90 % of those with a cause to name, no equivalent rewrite failing."""
+    named for at least 90 % of those with a cause to name, no equivalent rewrite failing (against
+    the twins; ``paritynets-mutate`` adds sampled finite differences, which see no bug the twin
+    does not, at four times the cost)."""
     from torch_impl.parity.mutate import run_mutants
 
-    figures = run_mutants().figures()
+    figures = run_mutants(finite_differences=None).figures()
     assert figures["caught"] == figures["bugs"] >= 30, figures["missed"]
     assert figures["cause_named"] >= 0.9 * figures["with_cause"], figures["unnamed"]
     assert figures["false_alarms"] == []

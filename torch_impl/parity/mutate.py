@@ -3,6 +3,7 @@ time into our NumPy models, each model checked at a few test points; which bugs 
 catches, whether its report names the cause, and that the equivalent rewrites pass. Course
 authors run it with their own ``check`` to prove that it bites (``paritynets-mutate``)."""
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -70,13 +71,6 @@ POINTS = {
 }
 CASES = {model: [f"{np.dtype(d).name} {point}" for d, point in cases] for model, (_, cases) in POINTS.items()}
 TWINS = {"linear": "LinearClassifier", "mlp": "MLP", "autoencoder": "Autoencoder", "skipgram": "SkipGram"}
-
-
-def default_check(numpy_model, torch_model, batch):
-    """Our checker: the twin's autograd, and sampled finite differences in float64 (exhaustive
-    ones on broken code look at every entry for kinks: many times slower, and the twin sees every
-    bug they see)."""
-    return check_model(numpy_model, torch_model, batch, finite_differences="sampled")
 
 
 @dataclass
@@ -163,13 +157,15 @@ class MutationRun:
         return not f["missed"] and not f["false_alarms"]
 
 
-def run_mutants(models=tuple(CASES), names=None, check=default_check):
+def run_mutants(models=tuple(CASES), names=None, check=None, *, finite_differences="sampled"):
     """Every mutant (or those ``names``) on every model of ``models`` it reaches, through ``check(
-    numpy_model, torch_model, batch) -> report`` (``.ok``; ``str`` for the cause). Bugs of the
-    optimizer layer, which no gradient check can see, are left out. Returns a ``MutationRun``."""
-    points = {  # built with the correct code, before any mutant is active
-        m: [(f"{np.dtype(d).name} {pt}", POINTS[m][0](m, d, pt)) for d, pt in POINTS[m][1]] for m in models
-    }
+    numpy_model, torch_model, batch) -> report`` (``.ok``; ``str`` for the cause); by default our
+    ``check_model`` against the twin with ``finite_differences`` in float64 ("sampled": exhaustive
+    ones on broken code look at every entry for kinks, many times slower, and the twin sees every
+    bug they see). Bugs of the optimizer layer, which no gradient check can see, are left out."""
+    if check is None:
+        check = functools.partial(_ours, finite_differences=finite_differences)
+    points = {m: list(_points(m)) for m in models}  # built with the correct code, before any mutant
     outcomes = []
     for mutant in mutants.ALL:
         if (names and mutant.name not in names) or mutant.layer != "gradients":
@@ -177,16 +173,26 @@ def run_mutants(models=tuple(CASES), names=None, check=default_check):
         for model in (m for m in models if m in mutant.models):
             outcome = Outcome(mutant, model)
             with mutants.activate(mutant.name), np.errstate(all="ignore"):  # some mutants overflow on purpose
-                for label, (numpy_model, state, batch) in points[model]:
+                for label, numpy_model, state, batch, torch_model in points[model]:
                     numpy_model.load_state_dict(state)
-                    torch_model = getattr(torch_impl, TWINS[model])(
-                        *_arguments(numpy_model), dtype=numpy_model.dtype
-                    )
                     report = check(numpy_model, torch_model, tuple(np.array(a, copy=True) for a in batch))
                     if not report.ok:
                         outcome.failing[label] = report
             outcomes.append(outcome)
     return MutationRun(outcomes)
+
+
+def _points(model):
+    build, cases = POINTS[model]
+    for dtype, point in cases:
+        numpy_model, state, batch = build(model, dtype, point)
+        twin = getattr(torch_impl, TWINS[model])(*_arguments(numpy_model), dtype=numpy_model.dtype)
+        yield f"{np.dtype(dtype).name} {point}", numpy_model, state, batch, twin
+
+
+def _ours(numpy_model, torch_model, batch, finite_differences):
+    mode = finite_differences if numpy_model.dtype == np.float64 else None
+    return check_model(numpy_model, torch_model, batch, finite_differences=mode)
 
 
 def _findings(report):
