@@ -190,3 +190,15 @@ def test_a_factor_in_some_rows_names_the_size():
     assert any(h.startswith("rows [0, 5, 8] are 1/K (1/5) x the reference's") for h in result.hints), (
         result.hints
     )
+
+
+def test_no_repeated_ids_hint_when_no_id_is_seen_once():
+    """Every id repeats and every touched row differs: a bug of another kind (a flipped term, say)
+    looks the same, so nothing is claimed."""
+    ids = np.array([3, 3, 5, 5])
+    reference = np.zeros((7, 4))
+    reference[[3, 5]] = np.random.default_rng(3).standard_normal((2, 4))
+    yours = reference * np.array([[1.0], [1.0], [1.0], [-0.5], [1.0], [0.7], [1.0]])
+    assert not any(
+        "repeated ids" in h for h in compare_tensors(yours, reference, F64, context=Context(ids=(ids,))).hints
+    )

@@ -134,3 +134,30 @@ def test_a_layout_that_does_not_fit_is_an_error_naming_it():
             params=params,
             layout=Layout(names={"V1": "layers.0.weight"}, labels="one-hot"),
         )
+
+
+class Summed:
+    """Our autoencoder as learner code whose loss is the MSE summed over every element."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def parameters(self):
+        return self.model.parameters()
+
+    def loss_and_grads(self, batch):
+        return self.model.loss_and_grads(batch, reduction="sum")
+
+
+def test_a_summed_loss_is_the_twin_s_own_sum_not_n_times_its_mean():
+    """For the MSE the sum runs over N*D elements: the twin computes it (reduction="sum"), where
+    scaling the mean by N would be D times off."""
+    import numpy_impl
+
+    model = numpy_impl.Autoencoder((13, 11, 5, 3), dtype=np.float64, seed=2)
+    x = np.random.default_rng(0).random((7, 13))
+    report = check(
+        Summed(model), (x,), "autoencoder", layout=Layout(loss="sum"), finite_differences="exhaustive"
+    )
+    assert report.ok, str(report)
+    assert report.loss.yours == pytest.approx(7 * 13 * model.loss((x,)), rel=1e-12)

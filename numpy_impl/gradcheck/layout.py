@@ -178,7 +178,7 @@ class _Bound:
 
 def _pair_by_layer(params, shapes):
     """Your parameters paired with the reference's, k-th layer with k-th layer, weights first."""
-    if shapes is None:
+    if shapes is None or set(params) == set(shapes):
         return {name: name for name in params}
     ours = _groups(params, layer_number)
     theirs = _groups(shapes, lambda name: name.rpartition(".")[0])
