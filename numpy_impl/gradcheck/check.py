@@ -59,18 +59,10 @@ def check(
     )
     if getattr(reference, "note", None):
         report.notes.append(reference.note)
-    try:
-        first, second = _copied(learner.run(batch)), _copied(learner.run(batch))
-    except LearnerError as err:
-        structure.add("runs", str(err))
+    runs = _run_twice(learner, batch, structure, context)
+    if runs is None:
         return report
-    except Exception as err:  # a learner's code may raise anything; the report says what
-        hint = exception_hint(err, context.weights)
-        structure.add(
-            "runs",
-            f"{learner.call} raised {type(err).__name__}: {err}" + (f" (hint: {hint})" if hint else ""),
-        )
-        return report
+    first, second = runs
     loss, grads, _ = first
     check_gradients(structure, grads, params, loss)
     check_unchanged(structure, "inputs unmodified", inputs, batch, "input")
@@ -167,6 +159,22 @@ def _finite_differences(report, learner, inputs, grads, params, context, options
     return finite_difference_check(
         learner, snapshot(inputs), grads, names=list(reversed(params)), context=context, **options
     )
+
+
+def _run_twice(learner, batch, structure, context):
+    """Two runs of the code (copies: a second call may write into what the first returned), or
+    None when it raises, with what it raised as a problem of the structure check "runs"."""
+    try:
+        return _copied(learner.run(batch)), _copied(learner.run(batch))
+    except LearnerError as err:
+        structure.add("runs", str(err))
+    except Exception as err:  # a learner's code may raise anything; the report says what
+        hint = exception_hint(err, context.weights)
+        structure.add(
+            "runs",
+            f"{learner.call} raised {type(err).__name__}: {err}" + (f" (hint: {hint})" if hint else ""),
+        )
+    return None
 
 
 def _copied(result):

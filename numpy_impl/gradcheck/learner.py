@@ -188,21 +188,21 @@ def _live_arrays(model, names):
             first, second = method(), method()
             if hasattr(first, "keys") and hasattr(second, "keys") and _same_arrays(first, second, names):
                 return {name: first[name] for name in names}
+    return _attributes(model, names)
+
+
+def _attributes(model, names):
+    """Attributes (or entries of dict attributes) named like the parameters and holding equal
+    arrays, when the object hands out copies only."""
     state = model.state_dict() if callable(getattr(model, "state_dict", None)) else model.parameters()
-    holders = (
-        [vars(model)] + [v for v in vars(model).values() if isinstance(v, dict)]
-        if hasattr(model, "__dict__")
-        else []
-    )
+    attributes = vars(model) if hasattr(model, "__dict__") else {}
+    holders = [attributes, *(v for v in attributes.values() if isinstance(v, dict))]
     found = {}
     for name in names:
+        expected = to_numpy(state[name])
         for holder in holders:
             value = holder.get(name)
-            if (
-                _movable(value)
-                and value.shape == np.shape(state[name])
-                and np.array_equal(value, to_numpy(state[name]))
-            ):
+            if _movable(value) and value.shape == expected.shape and np.array_equal(value, expected):
                 found[name] = value
                 break
     return found if len(found) == len(names) else None

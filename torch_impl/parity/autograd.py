@@ -52,9 +52,10 @@ def autograd_result(torch_model, state_dict, batch, reduction="mean"):
         parameter.grad = None
     seen = {}
     hooks = [m.register_forward_hook(_recorder(n, seen)) for n, m in _linears(twin)]
+    device = next(twin.parameters()).device  # a twin on a GPU gets its batch there
     try:
         with torch.enable_grad():
-            loss = twin.loss(as_tensors(snapshot(batch)), reduction)
+            loss = twin.loss(tuple(t.to(device) for t in as_tensors(snapshot(batch))), reduction)
             loss.backward()
     finally:
         for hook in hooks:
