@@ -161,3 +161,49 @@ def test_a_summed_loss_is_the_twin_s_own_sum_not_n_times_its_mean():
     )
     assert report.ok, str(report)
     assert report.loss.yours == pytest.approx(7 * 13 * model.loss((x,)), rel=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["linear", "mlp", "autoencoder", "skipgram"])
+def test_every_twin_by_name_sizes_itself_from_your_parameters(kind):
+    import numpy_impl
+    from numpy_impl.gradcheck import points
+
+    model = {
+        "linear": lambda: numpy_impl.LinearClassifier(13, 5, dtype=np.float64),
+        "mlp": lambda: numpy_impl.MLP((13, 11, 5), dtype=np.float64),
+        "autoencoder": lambda: numpy_impl.Autoencoder((13, 11, 3), dtype=np.float64),
+        "skipgram": lambda: numpy_impl.SkipGram(11, 7, dtype=np.float64),
+    }[kind]()
+    batch = {
+        "skipgram": points.id_batch(11, 5, 3, seed=1),
+        "autoencoder": (np.random.default_rng(0).random((7, 13)),),
+    }.get(kind, points.classifier_batch(13, 5, 7))
+    if kind == "skipgram":
+        model.load_state_dict(points.random_state(model))
+    report = check(model, batch, kind, finite_differences=None)
+    assert (
+        report.ok
+        and report.reference.startswith("torch ")
+        and len(report.gradients) == len(model.state_dict())
+    ), str(report)
+
+
+def test_a_torch_function_in_your_own_layout_is_a_reference_with_intermediates():
+    import torch
+
+    style = Style(sizes=(13, 11, 5), labels="ids")
+
+    def torch_loss(p, batch):
+        x, y = batch
+        z1 = x @ p["W1"] + p["b1"]
+        scores = torch.relu(z1) @ p["W2"] + p["b2"]
+        return torch.nn.functional.cross_entropy(scores, y), {"dz1": z1, "dz2": scores}
+
+    params, batch = init_params(style, zero_biases=False), make_batch(style, 7)
+    report = check(functions(style), batch, torch_loss, params=params)
+    assert report.ok and {t.name for t in report.intermediates} == {"dz1", "dz2"}, str(report)
+    assert any(
+        "intermediate dh1: the torch function torch_loss has none by that name" in n for n in report.notes
+    )
+    broken = check(functions(style, "no_mask"), batch, torch_loss, params=params, finite_differences=None)
+    assert broken.first_divergent_intermediate == "dz1"

@@ -73,6 +73,10 @@ def check(
     else:
         structure.skipped.append(structure.reference)
         report.notes.append("no reference: loss and gradient parity not checked")
+        if first[2]:
+            report.notes.append(
+                f"intermediates ({', '.join(first[2])}) are compared against a reference only"
+            )
     if finite_differences:
         options = dict(mode=finite_differences, directions=fd_directions, entries=fd_entries, seed=seed)
         report.finite_differences = _finite_differences(
