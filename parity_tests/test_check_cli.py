@@ -84,6 +84,12 @@ def test_usage_errors_exit_2_with_a_message(arguments, message, capsys):
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("spelling", ["in,out", "in, out", " in , out "])
+def test_the_weights_layout_is_read_as_the_python_layout_writes_it(spelling, capsys):
+    assert cli.main([str(NET), *TWIN[:2], "--weights", spelling, *TWIN[4:]]) == 0
+    assert "weights (in, out)" in capsys.readouterr().out
+
+
 def test_paritynets_check_dispatches_to_it(capsys):
     assert paritynets.main(["check", str(NET), "--weights", "in,out"]) == 0
     assert "RESULT: OK" in capsys.readouterr().out

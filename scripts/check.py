@@ -56,9 +56,11 @@ def build_parser():
     add("--activation", default="relu", help="the twin's activation (mlp, autoencoder; default relu)")
     add(
         "--weights",
+        type=lambda text: "".join(text.split()),  # "in, out" as the Python Layout writes it, or "in,out"
         choices=("out,in", "in,out"),
         default="out,in",
-        help="your 2-D weights' layout (x @ W: in,out)",
+        metavar="in,out|out,in",
+        help="your 2-D weights' layout: in,out for x @ W; out,in (default) for torch's x @ W.T",
     )
     add("--labels", choices=LABELS, default="ids", help="your y: class ids or one-hot rows")
     add("--loss", choices=LOSSES, default="mean", help="your loss over the batch: mean or sum")
