@@ -159,6 +159,15 @@ class ScaledLoss(torch_impl.MLP):
         return 1.01 * super().loss(batch, reduction)
 
 
+class ScaledLossSystem(ClassifierSystem):
+    """A classification system whose twin is ``ScaledLoss``: what the CLI's gate must stop."""
+
+    def build_twin(self):
+        self.model = ScaledLoss(
+            self.sizes, self.hparams.activation, seed=self.hparams.seed, dtype=self.hparams.dtype
+        )
+
+
 def leaky_relu(z):
     return torch.nn.functional.leaky_relu(z, 0.01)
 

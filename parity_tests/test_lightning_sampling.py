@@ -67,8 +67,10 @@ def test_a_restored_loader_goes_on_where_training_stopped(num_workers):
     rest = [y.numpy() for _, y in loader]
     expected = epoch_batches(103, 10, 7, 3)[8:]
     assert all(np.array_equal(a, b) for a, b in zip(rest, expected, strict=True)) and len(rest) == 3
+    assert len(list(loader)) == 11  # the resume position is used once
+    loader.load_state_dict({"epoch": 3, "batch": 8})
     loader.sampler.set_epoch(4)
-    assert len(list(loader)) == 11  # the next epoch starts at its first batch
+    assert len(list(loader)) == 11  # and only in its own epoch
 
 
 def test_skipgram_items_are_the_loops_batches():

@@ -22,8 +22,8 @@ class AutoencoderSystem(TwinSystem):
         super().__init__(**options)
         self.sizes = positive_ints(sizes, "sizes", min_length=2)
         self.build_twin()
-        self.val_mse = self.metric(MeanSquaredError(), self.hparams.dtype)
-        self.test_mse = self.metric(MeanSquaredError(), self.hparams.dtype)
+        self.val_mse = MeanSquaredError()
+        self.test_mse = MeanSquaredError()
 
     def twin_spec(self):
         return "Autoencoder", {"sizes": self.sizes, "activation": self.hparams.activation}

@@ -19,10 +19,10 @@ from .system import TwinSystem
 class ClassificationMetrics(nn.Module):
     """One stage's metrics: mean loss over examples, accuracy, confusion matrix (rows: true class)."""
 
-    def __init__(self, n_classes, dtype):
+    def __init__(self, n_classes):
         super().__init__()
         n = max(n_classes, 2)  # one output unit is a binary classifier
-        self.loss = TwinSystem.metric(MeanMetric(nan_strategy="disable"), dtype)
+        self.loss = MeanMetric(nan_strategy="disable")
         self.accuracy = MulticlassAccuracy(n, average="micro", validate_args=False)
         self.confusion = MulticlassConfusionMatrix(n, validate_args=False)
 
@@ -49,9 +49,8 @@ class ClassifierSystem(TwinSystem):
         if architecture == "linear" and len(self.sizes) != 2:
             raise InputError(f"a linear classifier has sizes (n_features, n_classes); got {list(sizes)}")
         self.build_twin()
-        dtype = self.hparams.dtype
-        self.val_metrics = ClassificationMetrics(self.sizes[-1], dtype)
-        self.test_metrics = ClassificationMetrics(self.sizes[-1], dtype)
+        self.val_metrics = ClassificationMetrics(self.sizes[-1])
+        self.test_metrics = ClassificationMetrics(self.sizes[-1])
         self.confusion_matrices = {}  # stage -> the last computed (C, C) matrix, on the CPU
 
     def twin_spec(self):

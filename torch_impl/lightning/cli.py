@@ -37,6 +37,8 @@ QUIET = (  # Lightning's messages that say nothing about this run
     "exists and is not empty",
     "The number of training batches",
     "LightningCLI's args parameter is intended",
+    "callbacks used to create the checkpoint need to be provided",  # validate/test add none
+    "The dirpath has changed from",  # testing a checkpoint writes into <run>/test/
 )
 
 

@@ -37,7 +37,7 @@ class SkipGramSystem(TwinSystem):
         return "SkipGram", {"vocab_size": h.vocab_size, "dim": h.dim, "init": h.init, "sparse": h.sparse}
 
     def build_deferred_twin(self):
-        datamodule = getattr(self.trainer, "datamodule", None)
+        datamodule = self.datamodule()
         if not hasattr(datamodule, "vocabulary"):
             raise ValueError(
                 "SkipGramSystem(vocab_size=None) takes its vocabulary size from a TextData module"
@@ -46,7 +46,7 @@ class SkipGramSystem(TwinSystem):
         self.build_twin()
 
     def setup(self, stage):
-        datamodule = getattr(self.trainer, "datamodule", None)
+        datamodule = self.datamodule()
         if hasattr(datamodule, "vocabulary"):
             self.vocabulary = list(datamodule.vocabulary.words)
 

@@ -16,7 +16,7 @@ from typing import Literal
 import lightning.pytorch as pl
 import numpy as np
 import torch
-from torchmetrics import MeanMetric
+from torchmetrics import MeanMetric, Metric
 
 import numpy_impl
 import torch_impl
@@ -54,7 +54,7 @@ class TwinSystem(pl.LightningModule):
         super().__init__()
         self.save_hyperparameters()  # the subclass's arguments too (Lightning reads the callers' frames)
         self.model = None
-        self.train_loss = self.metric(MeanMetric(nan_strategy="disable"), dtype)
+        self.train_loss = MeanMetric(nan_strategy="disable")
         self._lr_schedule = None
         self._logged_epoch = None
 
@@ -73,10 +73,22 @@ class TwinSystem(pl.LightningModule):
         model.load_state_dict(to_numpy_state_dict(self.model.state_dict()))
         return model
 
-    @staticmethod
-    def metric(metric, dtype):
-        """``metric`` accumulating in the model's dtype (float64 metrics for float64 runs)."""
-        return metric.set_dtype(torch_dtype(dtype)) if torch_dtype(dtype) == torch.float64 else metric
+    def metrics_in_model_dtype(self):
+        """float64 metric states for a float64 run. Called when a stage starts: moving a module
+        to its device (``.to``) puts torchmetrics states back to float32."""
+        if torch_dtype(self.hparams.dtype) == torch.float64:
+            for module in self.modules():
+                if isinstance(module, Metric):
+                    module.set_dtype(torch.float64)
+
+    def on_fit_start(self):
+        self.metrics_in_model_dtype()
+
+    def on_test_start(self):
+        self.metrics_in_model_dtype()
+
+    def on_validation_start(self):
+        self.metrics_in_model_dtype()
 
     # set-up
     def build_deferred_twin(self):
@@ -89,9 +101,15 @@ class TwinSystem(pl.LightningModule):
         validates a batch."""
         if self.model is None:
             self.build_deferred_twin()
-        datamodule = getattr(self.trainer, "datamodule", None)
-        if hasattr(datamodule, "check_model"):
-            datamodule.check_model(self.model)
+        if hasattr(self.datamodule(), "check_model"):
+            self.datamodule().check_model(self.model)
+
+    def datamodule(self):
+        """The trainer's data module; None outside a run (``load_from_checkpoint`` has none)."""
+        try:
+            return getattr(self.trainer, "datamodule", None)
+        except RuntimeError:  # Lightning's "not attached to a Trainer"
+            return None
 
     def configure_optimizers(self):
         h = self.hparams
