@@ -19,7 +19,9 @@ import pytest
 import torch
 import yaml
 
-from scripts.evaluate_numpy import evaluate_exported
+import numpy_impl
+from numpy_impl.data import load_digits, shuffle_split
+from scripts.evaluate_numpy import evaluate_exported, load_exported
 from scripts.train import main
 from torch_impl.lightning.cli import TrainCLI
 
@@ -144,6 +146,31 @@ def test_a_checkpoint_alone_is_enough_to_test_it_with_its_hyperparameters(mlp_ru
     second = rows(tmp_path / "version_0/test/metrics.csv")[-1]
     assert first["test_accuracy"] == second["test_accuracy"] and float(first["test_accuracy"]) > 0.8
     assert (tmp_path / "version_0/test/test_confusion_matrix.csv").is_file()
+
+
+def test_predict_writes_the_classes_numpy_predicts(mlp_run, tmp_path, capsys):
+    shutil.copytree(mlp_run[0], tmp_path, dirs_exist_ok=True)
+    last = tmp_path / "version_0/checkpoints/last.ckpt"
+    assert main(["predict", "--ckpt_path", str(last)]) == 0
+    written = tmp_path / "version_0/predict/predictions.safetensors"
+    assert f"wrote {written}" in capsys.readouterr().out
+    predicted = numpy_impl.load_safetensors(written)["predictions"]
+    assert main(["export", str(last), "--out", str(tmp_path / "twin.safetensors")]) == 0
+    model, _ = load_exported(tmp_path / "twin.safetensors")
+    x, y = shuffle_split(*load_digits(), test_fraction=0.2, seed=42)[1]
+    assert predicted.shape == y.shape and (predicted == model.logits(x).argmax(axis=1)).all()
+
+
+def test_validate_reports_the_validation_metrics_of_a_checkpoint(mlp_run, tmp_path):
+    shutil.copytree(mlp_run[0], tmp_path, dirs_exist_ok=True)
+    assert main(["validate", "--ckpt_path", str(tmp_path / "version_0/checkpoints/last.ckpt")]) == 0
+    assert float(rows(tmp_path / "version_0/validate/metrics.csv")[-1]["val_accuracy"]) > 0.8
+
+
+def test_a_model_that_does_not_fit_the_data_is_refused_with_a_clear_message(tmp_path, capsys):
+    assert fit(tmp_path, "linear", "--model.init_args.sizes", "[32, 10]") == 1
+    err = capsys.readouterr().err
+    assert "x has 64 features per row; the model expects 32" in err and "Traceback" not in err
 
 
 def test_the_gate_stops_a_broken_twin_before_it_trains(tmp_path, capsys):

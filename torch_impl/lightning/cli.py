@@ -26,6 +26,7 @@ from lightning.pytorch.loggers import CSVLogger
 
 from .checkpoint_io import AtomicCheckpointIO
 from .gate import ParityGate
+from .predictions import SavePredictions
 from .progress import EpochLines
 from .runs import keep_metrics, plan_run, run_config
 from .system import TwinSystem
@@ -39,6 +40,7 @@ QUIET = (  # Lightning's messages that say nothing about this run
     "LightningCLI's args parameter is intended",
     "callbacks used to create the checkpoint need to be provided",  # validate/test add none
     "The dirpath has changed from",  # testing a checkpoint writes into <run>/test/
+    "Couldn't infer the batch indices",  # predictions are written in order, without them
 )
 
 
@@ -78,14 +80,14 @@ class TrainCLI(LightningCLI):
     def instantiate_trainer(self, **kwargs):
         config = self.config[self.subcommand] if self.subcommand else self.config
         trainer = self._get(self.config_init, "trainer", default={})
-        bar = {"auto": sys.stdout.isatty(), "bar": True}.get(config.progress, False)
-        kwargs.setdefault("enable_progress_bar", bar)
+        bar = trainer.get("enable_progress_bar")  # the config's choice, else --progress
+        if bar is None:
+            bar = {"auto": sys.stdout.isatty(), "bar": True}.get(config.progress, False)
+        kwargs["enable_progress_bar"] = bar
         if trainer.get("logger") in (None, True):
             kwargs["logger"] = self.loggers()
-        callbacks = list(trainer.get("callbacks") or []) + self.run_callbacks(config, lines=not bar)
-        kwargs["callbacks"] = callbacks
-        plugins = trainer.get("plugins") or []
-        kwargs["plugins"] = [*plugins, AtomicCheckpointIO()] if not plugins else plugins
+        kwargs["callbacks"] = list(trainer.get("callbacks") or []) + self.run_callbacks(config, lines=not bar)
+        kwargs["plugins"] = trainer.get("plugins") or [AtomicCheckpointIO()]  # a config's own are kept
         return super().instantiate_trainer(**kwargs)
 
     def loggers(self):
@@ -101,7 +103,9 @@ class TrainCLI(LightningCLI):
         return loggers
 
     def run_callbacks(self, config, *, lines):
-        """The gate, the checkpoints and the epoch lines of ``fit`` (none for the other commands)."""
+        """The gate, the checkpoints and the epoch lines of ``fit``; the prediction writer of ``predict``."""
+        if self.subcommand == "predict":
+            return [SavePredictions()]
         if self.subcommand not in (None, "fit"):
             return []
         callbacks = [

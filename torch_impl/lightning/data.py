@@ -58,11 +58,6 @@ class ArrayData(pl.LightningDataModule):
             self.train_arrays = tuple(as_tensor(a) for a in train[keep])
             self.test_arrays = tuple(as_tensor(a) for a in test[keep])
 
-    @property
-    def n_features(self):
-        self.setup()
-        return self.train_arrays[0].shape[1]
-
     def check_model(self, model):
         self.setup()
         self.train_arrays = tuple(model.validate(self.train_arrays))
