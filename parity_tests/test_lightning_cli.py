@@ -63,6 +63,7 @@ def test_every_config_parses_into_its_system_and_data(config, tmp_path):
     assert (type(cli.model.model).__name__ if cli.model.model is not None else None) == expected[config.stem]
     assert cli.trainer.max_epochs >= 10 and cli.config.parity_gate is True
     assert [type(logger).__name__ for logger in cli.trainer.loggers] == ["CSVLogger"]  # no TensorBoard here
+    assert type(cli.trainer.strategy.checkpoint_io).__name__ == "AtomicCheckpointIO"
     assert not list(tmp_path.iterdir())  # parsing writes nothing
 
 
@@ -128,6 +129,13 @@ def test_ckpt_path_last_goes_on_with_the_newest_run(mlp_run, tmp_path, capsys):
     assert [r["epoch"] for r in epoch_rows(run / "metrics.1.csv", "val_accuracy")] == ["0", "1"]  # kept
     assert [r["epoch"] for r in epoch_rows(run / "metrics.csv", "val_accuracy")] == ["2"]
     assert "checkpoints/last.ckpt" in yaml.safe_load((run / "config.yaml").read_text())["ckpt_path"]
+
+
+def test_fit_with_a_checkpoint_alone_goes_on_in_its_run(mlp_run, tmp_path):
+    shutil.copytree(mlp_run[0], tmp_path, dirs_exist_ok=True)
+    last = tmp_path / "version_0/checkpoints/last.ckpt"
+    assert main(["fit", "--ckpt_path", str(last), "--trainer.max_epochs", "3", "--progress", "off"]) == 0
+    assert torch.load(last, weights_only=False)["global_step"] == 69 and not (tmp_path / "version_1").exists()
 
 
 def test_ckpt_path_last_without_a_run_is_refused(tmp_path, capsys):
