@@ -1,0 +1,157 @@
+"""``paritynets-train``: LightningCLI over the systems and data modules, with the project's defaults.
+
+    paritynets-train fit --config configs/mlp.yaml            # a new run: runs/mlp/version_<n>/
+    paritynets-train fit --config configs/mlp.yaml --ckpt_path last   # go on with the newest run
+    paritynets-train test --ckpt_path runs/mlp/version_0/checkpoints/last.ckpt   # its config is found
+    paritynets-train fit --config configs/mlp.yaml --print_config
+
+Besides Lightning's own arguments: ``--parity_gate`` (default true: the gate runs before the first
+optimizer step), ``--checkpoint_every N`` (also write ``last.ckpt`` every N steps, not only at the
+end of each epoch), ``--progress auto|bar|lines|off`` (auto: Lightning's bar on a terminal, one line
+per epoch otherwise). Loggers, checkpoint callbacks and the atomic checkpoint writer are added
+here rather than left to Lightning's defaults; ``runs.py`` says where each command writes.
+"""
+
+import importlib.util
+import logging
+import re
+import sys
+import warnings
+from typing import Literal
+
+from lightning.pytorch import LightningDataModule
+from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.cli import LightningCLI
+from lightning.pytorch.loggers import CSVLogger
+
+from .checkpoint_io import AtomicCheckpointIO
+from .gate import ParityGate
+from .predictions import SavePredictions
+from .progress import EpochLines
+from .runs import keep_metrics, plan_run, run_config
+from .system import TwinSystem
+
+QUIET = (  # Lightning's messages that say nothing about this run
+    "Tip: For seamless",
+    "isinstance(treespec, LeafSpec)",
+    "does not have many workers",
+    "exists and is not empty",
+    "The number of training batches",
+    "LightningCLI's args parameter is intended",
+    "callbacks used to create the checkpoint need to be provided",  # validate/test add none
+    "The dirpath has changed from",  # testing a checkpoint writes into <run>/test/
+    "Couldn't infer the batch indices",  # predictions are written in order, without them
+)
+
+
+class TrainCLI(LightningCLI):
+    def __init__(self, args=None, run=True, **kwargs):
+        quiet_lightning()
+        self.plan = None
+        super().__init__(
+            TwinSystem,
+            LightningDataModule,
+            subclass_mode_model=True,
+            subclass_mode_data=True,
+            args=args,
+            run=run,
+            auto_configure_optimizers=False,  # optimizers are the systems' typed hyperparameters
+            save_config_kwargs={"overwrite": True},  # a resumed run rewrites its own config.yaml
+            seed_everything_default=0,
+            **kwargs,
+        )
+
+    def add_arguments_to_parser(self, parser):
+        parser.add_argument("--parity_gate", type=bool, default=True, help="check the twins before training")
+        parser.add_argument(
+            "--checkpoint_every", type=int, default=0, help="also write last.ckpt every N steps"
+        )
+        parser.add_argument("--progress", type=Literal["auto", "bar", "lines", "off"], default="auto")
+
+    def parse_arguments(self, parser, args):
+        super().parse_arguments(parser, args)
+        subcommand = self.config.get("subcommand")
+        config = self.config[subcommand] if subcommand else self.config
+        root = config.trainer.default_root_dir or "runs"
+        ckpt_path, self.plan = plan_run(subcommand or "fit", root, config.get("ckpt_path"))
+        if subcommand:
+            config.ckpt_path = ckpt_path
+
+    def instantiate_trainer(self, **kwargs):
+        config = self.config[self.subcommand] if self.subcommand else self.config
+        trainer = self._get(self.config_init, "trainer", default={})
+        bar = trainer.get("enable_progress_bar")  # the config's choice, else --progress
+        if bar is None:
+            bar = {"auto": sys.stdout.isatty(), "bar": True}.get(config.progress, False)
+        kwargs["enable_progress_bar"] = bar
+        if trainer.get("logger") in (None, True):
+            kwargs["logger"] = self.loggers()
+        kwargs["callbacks"] = list(trainer.get("callbacks") or []) + self.run_callbacks(config, lines=not bar)
+        kwargs["plugins"] = trainer.get("plugins") or [AtomicCheckpointIO()]  # a config's own are kept
+        return super().instantiate_trainer(**kwargs)
+
+    def loggers(self):
+        """CSV always; TensorBoard beside it when installed. Both write to the run's directory."""
+        plan = self.plan
+        if plan.resumed:
+            keep_metrics(plan.log_dir)
+        loggers = [CSVLogger(plan.save_dir, name="", version=plan.version)]
+        if importlib.util.find_spec("tensorboard") or importlib.util.find_spec("tensorboardX"):
+            from lightning.pytorch.loggers import TensorBoardLogger
+
+            loggers.append(TensorBoardLogger(plan.save_dir, name="", version=plan.version))
+        return loggers
+
+    def run_callbacks(self, config, *, lines):
+        """The gate, the checkpoints and the epoch lines of ``fit``; the prediction writer of ``predict``."""
+        if self.subcommand == "predict":
+            return [SavePredictions()]
+        if self.subcommand not in (None, "fit"):
+            return []
+        callbacks = [
+            ParityGate(config.parity_gate),
+            ModelCheckpoint(save_last=True, enable_version_counter=False),  # every epoch's end
+        ]
+        if config.checkpoint_every:
+            callbacks.append(
+                ModelCheckpoint(
+                    every_n_train_steps=config.checkpoint_every,
+                    save_top_k=0,
+                    save_last=True,
+                    enable_version_counter=False,
+                )
+            )
+        if lines and config.progress != "off":
+            callbacks.append(EpochLines())
+        return callbacks
+
+
+def with_run_config(args):
+    """``args`` with ``--config <run>/config.yaml`` first when they name a checkpoint of a run but
+    no config: ``test --ckpt_path runs/mlp/version_0/checkpoints/last.ckpt`` alone works (bare
+    LightningCLI fails there on the missing model and data arguments)."""
+    args = list(args)
+    if any(a == "--config" or a.startswith("--config=") for a in args):
+        return args
+    ckpt = next((a.split("=", 1)[1] for a in args if a.startswith("--ckpt_path=")), None)
+    if ckpt is None and "--ckpt_path" in args[:-1]:
+        ckpt = args[args.index("--ckpt_path") + 1]
+    config = run_config(ckpt) if ckpt not in (None, "last", "best") else None
+    if config is None or not args:
+        return args
+    return [args[0], "--config", str(config), *args[1:]]
+
+
+class _Quiet(logging.Filter):
+    def filter(self, record):
+        return not any(text in record.getMessage() for text in QUIET)
+
+
+def quiet_lightning():
+    """Keep Lightning's advertisements and known-harmless warnings out of the run's output."""
+    for name in ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.rank_zero"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _Quiet) for f in logger.filters):
+            logger.addFilter(_Quiet())
+    for text in QUIET:
+        warnings.filterwarnings("ignore", message=f".*{re.escape(text)}")

@@ -1,0 +1,24 @@
+"""What ``paritynets-train predict`` leaves behind: the systems' ``predict_step`` outputs (classes,
+latent codes, word vectors), concatenated in the order of the predict loader, as
+``<run>/predict/predictions.safetensors`` (key ``predictions``), which NumPy reads too."""
+
+import sys
+from pathlib import Path
+
+import torch
+from lightning.pytorch.callbacks import BasePredictionWriter
+
+from ..bridge import save_state_dict
+
+
+class SavePredictions(BasePredictionWriter):
+    def __init__(self, stream=None):
+        super().__init__(write_interval="epoch")
+        self.stream = stream
+
+    def write_on_epoch_end(self, trainer, pl_module, predictions, batch_indices):
+        if not trainer.is_global_zero:
+            return
+        out = Path(trainer.log_dir) / "predictions.safetensors"
+        save_state_dict({"predictions": torch.cat([p.detach().cpu() for p in predictions])}, out)
+        print(f"wrote {out}", file=self.stream or sys.stdout, flush=True)
