@@ -22,11 +22,15 @@ def main(argv=None):
     from torch_impl.lightning.cli import TrainCLI, with_run_config
     from torch_impl.lightning.gate import ParityGateError
 
+    from torch_impl.lightning.distributed import end_process_group
+
     try:
         TrainCLI(args=with_run_config(argv))
     except (ParityGateError, InputError) as err:
         print(err, file=sys.stderr)
         return 1
+    finally:
+        end_process_group()  # a DDP process that exits with its group alive aborts in gloo's threads
     return 0
 
 

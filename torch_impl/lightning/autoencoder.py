@@ -35,11 +35,11 @@ class AutoencoderSystem(TwinSystem):
         self.test_mse.update(self.model.reconstruct(batch[0]), batch[0])
 
     def on_validation_epoch_end(self):
-        self.log("val_mse", self.val_mse.compute())
+        self.log_epoch_value("val_mse", self.val_mse.compute())
         self.val_mse.reset()
 
     def on_test_epoch_end(self):
-        self.log("test_mse", self.test_mse.compute())
+        self.log_epoch_value("test_mse", self.test_mse.compute())
         self.test_mse.reset()
 
     def predict_step(self, batch, batch_idx):

@@ -8,11 +8,11 @@ from typing import Literal
 
 import torch
 from torch import nn
-from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy, MulticlassConfusionMatrix
 
 from numpy_impl.checks import InputError, positive_ints
 
+from .metrics import ExampleMean
 from .system import TwinSystem
 
 
@@ -22,7 +22,7 @@ class ClassificationMetrics(nn.Module):
     def __init__(self, n_classes):
         super().__init__()
         n = max(n_classes, 2)  # one output unit is a binary classifier
-        self.loss = MeanMetric(nan_strategy="disable")
+        self.loss = ExampleMean()
         self.accuracy = MulticlassAccuracy(n, average="micro", validate_args=False)
         self.confusion = MulticlassConfusionMatrix(n, validate_args=False)
 
@@ -76,14 +76,16 @@ class ClassifierSystem(TwinSystem):
         self._log_stage("test", self.test_metrics)
 
     def _log_stage(self, stage, metrics):
-        self.log(f"{stage}_loss", metrics.loss.compute())
-        self.log(f"{stage}_accuracy", metrics.accuracy.compute())
+        self.log_epoch_value(f"{stage}_loss", metrics.loss.compute())
+        self.log_epoch_value(f"{stage}_accuracy", metrics.accuracy.compute())
         matrix = metrics.confusion.compute().cpu()
         self.confusion_matrices[stage] = matrix
         for metric in (metrics.loss, metrics.accuracy, metrics.confusion):
             metric.reset()
-        if self.trainer.loggers and self.trainer.is_global_zero and not self.trainer.sanity_checking:
-            write_matrix(matrix, Path(self.trainer.log_dir) / f"{stage}_confusion_matrix.csv")
+        if self.trainer.loggers and not self.trainer.sanity_checking:
+            log_dir = self.trainer.log_dir  # a broadcast from rank 0 under DDP: every rank asks
+            if self.trainer.is_global_zero:
+                write_matrix(matrix, Path(log_dir) / f"{stage}_confusion_matrix.csv")
 
     def predict_step(self, batch, batch_idx):
         return predictions(self.model.logits(batch[0]))

@@ -19,15 +19,18 @@ import sys
 import warnings
 from typing import Literal
 
+from lightning.fabric.plugins.environments import SLURMEnvironment
 from lightning.pytorch import LightningDataModule
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.loggers import CSVLogger
+from lightning.pytorch.utilities import rank_zero_only
 
 from .checkpoint_io import AtomicCheckpointIO
 from .gate import ParityGate
 from .predictions import SavePredictions
 from .progress import EpochLines
+from .requeue import Requeue
 from .runs import keep_metrics, plan_run, run_config
 from .system import TwinSystem
 
@@ -41,6 +44,7 @@ QUIET = (  # Lightning's messages that say nothing about this run
     "callbacks used to create the checkpoint need to be provided",  # validate/test add none
     "The dirpath has changed from",  # testing a checkpoint writes into <run>/test/
     "Couldn't infer the batch indices",  # predictions are written in order, without them
+    "The `srun` command is available",  # on a machine with SLURM installed, outside a job
 )
 
 
@@ -93,7 +97,7 @@ class TrainCLI(LightningCLI):
     def loggers(self):
         """CSV always; TensorBoard beside it when installed. Both write to the run's directory."""
         plan = self.plan
-        if plan.resumed:
+        if plan.resumed and rank_zero_only.rank == 0:  # ranks started together would race to rename
             keep_metrics(plan.log_dir)
         loggers = [CSVLogger(plan.save_dir, name="", version=plan.version)]
         if importlib.util.find_spec("tensorboard") or importlib.util.find_spec("tensorboardX"):
@@ -123,6 +127,8 @@ class TrainCLI(LightningCLI):
             )
         if lines and config.progress != "off":
             callbacks.append(EpochLines())
+        if SLURMEnvironment.detect():
+            callbacks.append(Requeue())  # SIGUSR1: last.ckpt at a step boundary, then requeue
         return callbacks
 
 

@@ -9,6 +9,10 @@ shuffled with ``split_seed`` (42) and cut 80/20 by ``numpy_impl.data.shuffle_spl
 Training batches come from ``ResumableLoader`` (``sampling.py``): the loop's batches in the loop's
 order, one map-style item per batch. ``check_model(model)`` validates the data against the model
 once (and casts it to the model's dtype), as the loop's batch sources do.
+
+Under DDP ``batch_size`` is per rank (Lightning's convention: the global batch is ``world_size``
+times it), each rank trains its share of every global batch and validates / tests its share of the
+held-out rows, each row on exactly one rank (``sampling.InOrder``); predictions run on all rows.
 """
 
 from functools import cached_property
@@ -23,7 +27,8 @@ from numpy_impl.embeddings import WordVectors, evaluate
 from numpy_impl.text import SkipGramData, hub_corpus, load_corpus
 
 from ..tensors import as_tensor
-from .sampling import ArrayBatches, ResumableLoader, SkipGramBatches
+from .distributed import rank_and_world
+from .sampling import ArrayBatches, InOrder, ResumableLoader, SkipGramBatches
 
 
 class ArrayData(pl.LightningDataModule):
@@ -65,12 +70,15 @@ class ArrayData(pl.LightningDataModule):
 
     def train_dataloader(self):
         h = self.hparams
-        return ResumableLoader(
-            ArrayBatches(self.train_arrays, h.batch_size, h.data_seed), num_workers=h.num_workers
-        )
+        rank, world_size = rank_and_world(self.trainer)
+        batches = ArrayBatches(self.train_arrays, h.batch_size, h.data_seed, rank=rank, world_size=world_size)
+        return ResumableLoader(batches, num_workers=h.num_workers)
 
-    def _in_order(self, tensors):
-        keys = list(torch.arange(len(tensors[0])).split(self.hparams.eval_batch_size))
+    def _in_order(self, tensors, split=True):
+        rank, world_size = rank_and_world(self.trainer)
+        keys = InOrder(
+            len(tensors[0]), self.hparams.eval_batch_size, rank=rank, world_size=world_size, split=split
+        )
         return DataLoader(ArrayBatches(tensors, 1), batch_size=None, sampler=keys)
 
     def val_dataloader(self):
@@ -80,7 +88,7 @@ class ArrayData(pl.LightningDataModule):
         return self._in_order(self.test_arrays)
 
     def predict_dataloader(self):
-        return self._in_order(self.test_arrays[:1])
+        return self._in_order(self.test_arrays[:1], split=False)
 
 
 class DigitsData(ArrayData):
@@ -165,12 +173,19 @@ class TextData(pl.LightningDataModule):
                 "skip-gram epochs differ in length (subsampling is redrawn every epoch): set "
                 "trainer.reload_dataloaders_every_n_epochs: 1 so that each epoch trains all its batches"
             )
-        loader = ResumableLoader(SkipGramBatches(self.skipgram_data), num_workers=self.hparams.num_workers)
+        rank, world_size = rank_and_world(self.trainer)
+        batches = SkipGramBatches(self.skipgram_data, rank=rank, world_size=world_size)
+        loader = ResumableLoader(batches, num_workers=self.hparams.num_workers)
         loader.sampler.set_epoch(self.trainer.current_epoch if self.trainer is not None else 0)
         return loader
 
     def _vocabulary_ids(self):
-        return DataLoader([torch.arange(len(self.vocabulary))], batch_size=None)
+        """One batch, the vocabulary's ids, on every rank: the scores are functions of the whole
+        table, which every rank holds (the same, ``distributed.check_replicas``)."""
+        ids = torch.arange(len(self.vocabulary))
+        return DataLoader(
+            ArrayBatches([ids], 1), batch_size=None, sampler=InOrder(len(ids), len(ids), split=False)
+        )
 
     def val_dataloader(self):
         return self._vocabulary_ids()

@@ -6,6 +6,9 @@ parity report, which names the first tensor that disagrees.
 
 The check is ``torch_impl.parity.check_model(numpy_twin, torch_twin, batch,
 finite_differences=None)``: NumPy's hand-written backward against autograd through the torch twin.
+Under DDP every rank checks its own share of the first batch and the ranks agree on the verdict
+(one collective), so a failure on any rank stops all of them at once rather than leaving the others
+waiting for it in the first all-reduce.
 """
 
 import copy
@@ -38,18 +41,23 @@ class ParityGate(pl.Callback):
         started = time.perf_counter()
         self.report = check_system(pl_module, batch)
         self.seconds = time.perf_counter() - started
-        if not trainer.is_global_zero:
-            return
+        every_rank_ok = trainer.strategy.reduce_boolean_decision(bool(self.report.ok), all=True)
         model = type(pl_module.model).__name__
-        if self.report.ok:
-            n = len(self.report.gradients)
-            print(
-                f"parity gate: ok, {model}'s loss and {n} gradients agree with the NumPy twin on a batch "
-                f"of {self.report.batch_size} (float64, CPU) in {self.seconds:.3f} s",
-                file=self.stream or sys.stdout,
-                flush=True,
-            )
+        if every_rank_ok:
+            if trainer.is_global_zero:
+                n = len(self.report.gradients)
+                print(
+                    f"parity gate: ok, {model}'s loss and {n} gradients agree with the NumPy twin on a "
+                    f"batch of {self.report.batch_size} (float64, CPU) in {self.seconds:.3f} s",
+                    file=self.stream or sys.stdout,
+                    flush=True,
+                )
             return
+        if self.report.ok:
+            raise ParityGateError(
+                f"parity gate: FAILED on another rank ({model}); training stopped before the first "
+                "optimizer step (that rank's output holds the parity report)"
+            )
         failed = self.report.first_divergent or ", ".join(self.report.failed_checks())
         raise ParityGateError(
             f"parity gate: FAILED, {model} disagrees with its NumPy twin ({failed}); training stopped "

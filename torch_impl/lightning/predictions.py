@@ -17,8 +17,9 @@ class SavePredictions(BasePredictionWriter):
         self.stream = stream
 
     def write_on_epoch_end(self, trainer, pl_module, predictions, batch_indices):
+        log_dir = trainer.log_dir  # a broadcast from rank 0 under DDP: every rank asks
         if not trainer.is_global_zero:
             return
-        out = Path(trainer.log_dir) / "predictions.safetensors"
+        out = Path(log_dir) / "predictions.safetensors"
         save_state_dict({"predictions": torch.cat([p.detach().cpu() for p in predictions])}, out)
         print(f"wrote {out}", file=self.stream or sys.stdout, flush=True)

@@ -8,6 +8,11 @@ accumulates in a torchmetrics object on the device and is computed once, at the 
 
 ``numpy_twin()`` is the same model in NumPy at the twin's current weights (float64, CPU), the
 parity gate's counterpart; the twins' classes come from ``TWINS``.
+
+Under DDP a rank's loss is scaled so that DDP's average of the ranks' gradients is the gradient
+of the global batch's loss, as one process computes it (``rank_loss``); the gradients are
+all-reduced by DDP's autograd hooks, nothing updates weights by hand, and at the end of training
+every rank's weights are checked to be the same (``distributed.check_replicas``).
 """
 
 import math
@@ -16,7 +21,7 @@ from typing import Literal
 import lightning.pytorch as pl
 import numpy as np
 import torch
-from torchmetrics import MeanMetric, Metric
+from torchmetrics import Metric
 
 import numpy_impl
 import torch_impl
@@ -25,6 +30,8 @@ from numpy_impl.training import DivergedError
 
 from ..bridge import to_numpy_state_dict
 from ..tensors import torch_dtype
+from .distributed import check_replicas
+from .metrics import ExampleMean
 from .optimizers import build_optimizer, schedule, set_lr
 
 TWINS = {
@@ -54,7 +61,7 @@ class TwinSystem(pl.LightningModule):
         super().__init__()
         self.save_hyperparameters()  # the subclass's arguments too (Lightning reads the callers' frames)
         self.model = None
-        self.train_loss = MeanMetric(nan_strategy="disable")
+        self.train_loss = ExampleMean()
         self._lr_schedule = None
         self._logged_epoch = None
 
@@ -126,29 +133,54 @@ class TwinSystem(pl.LightningModule):
         )
 
     # training
+    def training_sampler(self):
+        """The training loader's ``EpochSampler`` (it knows the epoch's batches and examples)."""
+        sampler = getattr(self.trainer.train_dataloader, "sampler", None)
+        if not hasattr(sampler, "examples"):
+            raise InputError(
+                "lr_schedule 'linear' and DDP count the examples of each batch; the training loader "
+                "must be a torch_impl.lightning.ResumableLoader (its sampler knows the epoch's examples)"
+            )
+        return sampler
+
     def on_train_batch_start(self, batch, batch_idx):
         if self._lr_schedule is not None:
-            sampler = getattr(self.trainer.train_dataloader, "sampler", None)
-            if not hasattr(sampler, "progress"):
-                raise InputError(
-                    "lr_schedule 'linear' counts examples done; the training loader must be a "
-                    "torch_impl.lightning.ResumableLoader (its sampler knows the epoch's examples)"
-                )
-            set_lr(self.optimizers().optimizer, self._lr_schedule(sampler.progress(batch_idx)))
+            progress = self.training_sampler().progress(batch_idx)
+            set_lr(self.optimizers().optimizer, self._lr_schedule(progress))
 
     def training_step(self, batch, batch_idx):
-        loss = self.model.loss(batch, self.hparams.reduction)
-        n = batch[0].shape[0]
-        per_example = loss.detach() / n if self.hparams.reduction == "sum" else loss.detach()
-        self.train_loss.update(per_example, n)  # the loop's epoch loss: a mean over examples
+        n, reduction = batch[0].shape[0], self.hparams.reduction
+        if self.trainer.world_size == 1:
+            loss = self.model.loss(batch, reduction)  # the one loop's step, operation for operation
+            per_example, share = (loss.detach() / n if reduction == "sum" else loss.detach()), 1.0
+        else:
+            loss, per_example, share = self.rank_loss(batch, self.training_sampler().examples(batch_idx))
+        if n:  # a rank's share of a batch smaller than the world is empty
+            self.train_loss.update(per_example, n)  # the loop's epoch loss: a mean over examples
         # self.log costs about a millisecond a call on a CPU: log the epoch's metric object once
         # (Lightning computes it at the epoch's end) and the step's loss every log_every_n_steps
         if self._logged_epoch != self.current_epoch:
             self.log("train_loss", self.train_loss, on_step=False, on_epoch=True)
             self._logged_epoch = self.current_epoch
         if self.global_step % self.trainer.log_every_n_steps == 0:
-            self.log("train_loss_step", per_example, on_step=True, on_epoch=False)
+            step_loss = per_example * share  # summed over ranks: the global batch's mean
+            self.log(
+                "train_loss_step", step_loss, on_step=True, on_epoch=False, sync_dist=True, reduce_fx="sum"
+            )
         return loss
+
+    def rank_loss(self, batch, n_global):
+        """(loss to backpropagate, this rank's loss per example, its share n / n_global) for a rank
+        of ``world_size`` training ``n`` of the global batch's ``n_global`` examples. DDP averages
+        the ranks' gradients; scaled by world_size * n / n_global (mean) or world_size (sum), the
+        average is the gradient of the global batch's mean or summed loss."""
+        n, world_size = batch[0].shape[0], self.trainer.world_size
+        if self.hparams.reduction == "sum" or n == 0:  # an empty share's sum is 0 (its mean is NaN)
+            total = self.model.loss(batch, "sum")
+            scale = world_size if self.hparams.reduction == "sum" else 0.0
+            return total * scale, total.detach() / max(n, 1), n / n_global
+        mean = self.model.loss(batch, "mean")  # over this share's elements (MSE: examples x features)
+        return mean * (world_size * n / n_global), mean.detach(), n / n_global
 
     def on_train_epoch_end(self):
         loss = float(self.train_loss.compute())  # one host read per epoch, not per step
@@ -157,3 +189,14 @@ class TwinSystem(pl.LightningModule):
                 f"the mean training loss of epoch {self.current_epoch + 1} is {loss}; training stopped "
                 "(checkpoints written since the loss became NaN/inf hold NaN/inf weights)"
             )
+
+    def on_train_end(self):
+        if self.trainer.world_size > 1:
+            digests = check_replicas(self)
+            if self.trainer.is_global_zero:
+                print(f"ddp: the {len(digests)} ranks end with the same weights (SHA-256 {digests[0][:16]})")
+
+    def log_epoch_value(self, name, value):
+        """An epoch's figure (the same on every rank: computed from synced metric states or from
+        the same weights), logged with ``sync_dist`` as Lightning asks of epoch values under DDP."""
+        self.log(name, value, sync_dist=True, batch_size=1)
