@@ -178,4 +178,6 @@ def is_int(a):
 def _describe(obj):
     if hasattr(obj, "shape"):
         return f"{type(obj).__name__} of shape {tuple(obj.shape)}"
+    if isinstance(obj, (tuple, list)):
+        return f"a {type(obj).__name__} of {len(obj)}"
     return type(obj).__name__

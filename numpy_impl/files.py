@@ -55,6 +55,8 @@ def make_directory(path, what):
     """``path`` created with its parents when missing; an ``InputError`` naming ``what`` when it
     cannot be (a file in the way, no permission, a read-only filesystem)."""
     path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{what} {path} is a file, not a directory")
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -105,6 +107,14 @@ def remove_stale_temporaries(directory, name=None):
         if not _running(int(found["pid"])):
             Path(entry.path).unlink(missing_ok=True)
             removed.append(Path(entry.path))
+    return removed
+
+
+def remove_stale_temporaries_below(root):
+    """``remove_stale_temporaries`` in ``root`` and every folder below it (a run's output tree)."""
+    removed = []
+    for directory, _, _ in os.walk(root):
+        removed += remove_stale_temporaries(directory)
     return removed
 
 

@@ -17,28 +17,69 @@ _TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 
 def read_idx(path):
     """The array stored in one IDX file; a wrong magic number or size raises InputError."""
     path = Path(path)
+    raw = _read(path)
+    dtype, shape, header = _header(path, raw)
+    expected = header + dtype.itemsize * math.prod(shape)  # Python ints: no overflow
+    if len(raw) != expected:
+        what = "truncated" if len(raw) < expected else "longer than its header says"
+        raise InputError(f"{path} is {what}: shape {shape} needs {expected} bytes, the file has {len(raw)}")
+    return np.frombuffer(raw, dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def read_idx_header(path):
+    """(dtype, shape) of an IDX file from its first bytes, without reading the rest."""
+    path = Path(path)
+    raw = _read(path, 4)
+    if len(raw) == 4:
+        raw += _read(path, 4 + 4 * raw[3])[4:]
+    return _header(path, raw)[:2]
+
+
+def _read(path, size=-1):
+    """The first ``size`` bytes of ``path`` (all with -1), through gzip for a ``.gz``."""
     if not path.is_file():
         raise MissingFileError(f"no IDX file at {path}")
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as f:
-            raw = f.read()
+            return f.read(size)
     except (OSError, EOFError, zlib.error) as err:  # gzip's errors for a truncated, corrupt or non-gzip file
         raise InputError(
             f"{path} is not a readable {'gzip ' if opener is gzip.open else ''}file: {err}"
         ) from err
+
+
+def _header(path, raw):
+    """(dtype, shape, header length) read from the bytes ``raw`` the file starts with."""
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _TYPES:
         raise InputError(f"{path} is not an IDX file: bad magic number {raw[:4].hex() or '(empty)'}")
     dtype, ndim = np.dtype(_TYPES[raw[2]]), raw[3]
     header = 4 + 4 * ndim
     if len(raw) < header:
         raise InputError(f"{path} is truncated: its header names {ndim} dimensions but the file ends first")
-    shape = tuple(int(d) for d in np.frombuffer(raw, ">u4", count=ndim, offset=4))
-    expected = header + dtype.itemsize * math.prod(shape)  # Python ints: no overflow
-    if len(raw) != expected:
-        what = "truncated" if len(raw) < expected else "longer than its header says"
-        raise InputError(f"{path} is {what}: shape {shape} needs {expected} bytes, the file has {len(raw)}")
-    return np.frombuffer(raw, dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+    return dtype, tuple(int(d) for d in np.frombuffer(raw, ">u4", count=ndim, offset=4)), header
+
+
+def idx_pairs(directory):
+    """The (images, labels) file pairs of a directory of MNIST IDX files, in name order."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise MissingFileError(f"no MNIST directory at {directory}")
+    images = sorted(directory.glob("*-idx3-ubyte*"))
+    if not images:
+        raise MissingFileError(f"{directory} holds no '*-idx3-ubyte[.gz]' image file")
+    return [(image_path, _label_file_for(image_path)) for image_path in images]
+
+
+def check_idx_directory(directory):
+    """What the headers of a directory's IDX files can tell, checked without reading the images
+    (a run checks its data this way before it starts): pairs of one set, unsigned-byte images of
+    one size, at least one."""
+    size, first = None, None
+    for image_path, label_path in idx_pairs(directory):
+        (dtype, shape), (label_dtype, label_shape) = read_idx_header(image_path), read_idx_header(label_path)
+        check_set(image_path, dtype, shape, label_path, label_dtype, label_shape, size, first)
+        size, first = size or shape[1:], first or image_path.name
 
 
 def load_idx_directory(directory, n_classes=10):
@@ -50,47 +91,44 @@ def load_idx_directory(directory, n_classes=10):
     sizes are refused, naming the file.
     """
     n_classes = positive_int(n_classes, "n_classes")
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise MissingFileError(f"no MNIST directory at {directory}")
-    images = sorted(directory.glob("*-idx3-ubyte*"))
-    if not images:
-        raise MissingFileError(f"{directory} holds no '*-idx3-ubyte[.gz]' image file")
-    xs, ys = [], []
-    for image_path in images:
-        label_path = _label_file_for(image_path)
+    xs, ys, first = [], [], None
+    for image_path, label_path in idx_pairs(directory):
         x, y = read_idx(image_path), read_idx(label_path)
-        if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
-            raise InputError(
-                f"{image_path.name} {x.shape} and {label_path.name} {y.shape} are not images and labels of one set"
-            )
-        check_pixels(image_path, x, xs[0].shape[1:] if xs else None, images[0].name)
+        check_set(
+            image_path, x.dtype, x.shape, label_path, y.dtype, y.shape, xs[0].shape[1:] if xs else None, first
+        )
         check_labels(label_path, y, n_classes)
+        first = first or image_path.name
         xs.append(x)
         ys.append(y.astype(np.int64))
     return np.concatenate([x.reshape(len(x), -1) / 255.0 for x in xs]), np.concatenate(ys)
 
 
-def check_pixels(path, x, size, first):
-    """Images of one set: unsigned bytes, at least one, of the size of the first file's (``size``)."""
-    if x.dtype != np.uint8:
+def check_set(image_path, dtype, shape, label_path, label_dtype, label_shape, size, first):
+    """One image file and its labels: (N, rows, cols) unsigned bytes, N >= 1, N integer labels,
+    images of the size of the first file's (``size``, from file ``first``)."""
+    if len(shape) != 3 or len(label_shape) != 1 or shape[0] != label_shape[0]:
         raise InputError(
-            f"{path} holds {x.dtype} pixels; MNIST images are unsigned bytes (IDX type 0x08), "
+            f"{image_path.name} {shape} and {label_path.name} {label_shape} are not images and labels of one set"
+        )
+    if dtype != np.uint8:
+        raise InputError(
+            f"{image_path} holds {dtype} pixels; MNIST images are unsigned bytes (IDX type 0x08), "
             "which are scaled from [0, 255] to [0, 1]"
         )
-    if len(x) == 0:
-        raise InputError(f"{path} holds 0 images")
-    if size is not None and x.shape[1:] != size:
+    if shape[0] == 0:
+        raise InputError(f"{image_path} holds 0 images")
+    if label_dtype.kind not in "iu":
+        raise InputError(f"{label_path} holds {label_dtype} labels; labels are integer class ids")
+    if size is not None and shape[1:] != size:
         raise InputError(
-            f"{path} holds {x.shape[1]}x{x.shape[2]} images but {first} holds {size[0]}x{size[1]}: "
+            f"{image_path} holds {shape[1]}x{shape[2]} images but {first} holds {size[0]}x{size[1]}: "
             "the files of one directory must be one image size"
         )
 
 
 def check_labels(path, y, n_classes):
-    """Labels as integer class ids in [0, n_classes): a stray 255 must not make a 256-class model."""
-    if y.dtype.kind not in "iu":
-        raise InputError(f"{path} holds {y.dtype} labels; labels are integer class ids")
+    """Labels as class ids in [0, n_classes): a stray 255 must not make a 256-class model."""
     bad = np.flatnonzero((y < 0) | (y >= n_classes))
     if len(bad):
         raise InputError(
