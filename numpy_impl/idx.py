@@ -113,13 +113,15 @@ def check_set(image_path, dtype, shape, label_path, label_dtype, label_shape, si
         )
     if dtype != np.uint8:
         raise InputError(
-            f"{image_path} holds {dtype} pixels; MNIST images are unsigned bytes (IDX type 0x08), "
+            f"{image_path} holds {np.dtype(dtype).name} pixels; MNIST images are unsigned bytes (IDX type 0x08), "
             "which are scaled from [0, 255] to [0, 1]"
         )
     if shape[0] == 0:
         raise InputError(f"{image_path} holds 0 images")
     if label_dtype.kind not in "iu":
-        raise InputError(f"{label_path} holds {label_dtype} labels; labels are integer class ids")
+        raise InputError(
+            f"{label_path} holds {np.dtype(label_dtype).name} labels; labels are integer class ids"
+        )
     if size is not None and shape[1:] != size:
         raise InputError(
             f"{image_path} holds {shape[1]}x{shape[2]} images but {first} holds {size[0]}x{size[1]}: "

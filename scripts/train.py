@@ -23,7 +23,7 @@ def main(argv=None):
     from numpy_impl.stopping import Stopped, stop_on_signals
     from torch_impl.lightning.cli import TrainCLI, with_run_config
     from torch_impl.lightning.gate import ParityGateError
-    from lightning.pytorch.utilities.exceptions import SIGTERMException
+    from lightning.pytorch.utilities.exceptions import MisconfigurationException, SIGTERMException
 
     try:
         with stop_on_signals():
@@ -34,10 +34,29 @@ def main(argv=None):
     except SIGTERMException:  # Lightning's own, in a multi-process run
         print("paritynets-train: stopped by SIGTERM (Lightning stopped every rank)", file=sys.stderr)
         return 143
-    except (ParityGateError, InputError, ConnectionError, FloatingPointError) as err:
+    except (
+        ParityGateError,
+        InputError,
+        ConnectionError,
+        FloatingPointError,
+        MisconfigurationException,
+    ) as err:
         print(err, file=sys.stderr)
         return 1
+    except ValueError as err:  # jsonargparse wraps a constructor's InputError in its own ValueError
+        cause = input_error_behind(err, InputError)
+        if cause is None:
+            raise
+        print(cause, file=sys.stderr)
+        return 1
     return 0
+
+
+def input_error_behind(err, kind):
+    """The ``kind`` exception ``err`` was raised from (its chain of causes), or None."""
+    while err is not None and not isinstance(err, kind):
+        err = err.__cause__ or err.__context__
+    return err
 
 
 def export(argv):

@@ -25,6 +25,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.loggers import CSVLogger
 
+from numpy_impl.checks import positive_int
 from numpy_impl.checks import seed as check_seed
 from numpy_impl.files import remove_stale_temporaries_below
 from numpy_impl.locks import PathLock
@@ -82,6 +83,8 @@ class TrainCLI(LightningCLI):
         trainer = getattr(self, "trainer", None)
         if self.plan is not None and self.plan.created and (trainer is None or trainer.global_step == 0):
             shutil.rmtree(self.plan.log_dir, ignore_errors=True)
+            if self.plan.root_created:
+                shutil.rmtree(self.plan.save_dir, ignore_errors=True)
 
     def add_arguments_to_parser(self, parser):
         parser.add_argument("--parity_gate", type=bool, default=True, help="check the twins before training")
@@ -164,7 +167,7 @@ class TrainCLI(LightningCLI):
             StopCleanly(),
             ModelCheckpoint(save_last=True, enable_version_counter=False),  # every epoch's end
         ]
-        if config.checkpoint_every:
+        if positive_int(config.checkpoint_every, "--checkpoint_every", minimum=0):
             callbacks.append(
                 ModelCheckpoint(
                     every_n_train_steps=config.checkpoint_every,

@@ -6,8 +6,8 @@ the system's class and every hyperparameter, the data module's class and hyperpa
 global seed, and a fingerprint of the data (SHA-256 of the training and held-out arrays, or of
 the encoded corpus and its vocabulary). ``fit --ckpt_path`` compares the new run's key with it
 before anything is written or trained and refuses a difference, naming the key; ``validate`` /
-``test`` / ``predict`` compare the system's class and the hyperparameters that decide its
-weights' shapes. A file that is not a Lightning checkpoint is refused as such.
+``test`` / ``predict`` compare the system's class (its sizes are then the checkpoint's own, as
+LightningCLI loads them). A file that is not a Lightning checkpoint is refused as such.
 
 The system's part is compared on the parsed command line: LightningCLI would otherwise replace
 the model's arguments with the checkpoint's without a word (``--model.init_args.lr 0.05`` with
@@ -24,7 +24,6 @@ from numpy_impl.training.run_key import differing_key
 
 KEY_FORMAT = "paritynets.lightning/1"
 TRAINER_KEYS = ("precision", "accumulate_grad_batches", "gradient_clip_val", "gradient_clip_algorithm")
-SHAPE_KEYS = ("architecture", "sizes", "activation", "vocab_size", "dim", "init")
 LEFT_OUT = ("_class_path", "_instantiator", "num_workers")
 DEFERRED = ("system.vocab_size",)  # None in a config: taken from the data, whose fingerprint compares it
 
@@ -35,11 +34,11 @@ def read_checkpoint(path, name="--ckpt_path"):
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch's unpickling errors for a torn or foreign file
         raise InputError(
-            f"--ckpt_path {path} is not a readable Lightning checkpoint: {type(err).__name__}: {err}"
+            f"{name} {path} is not a readable Lightning checkpoint: {type(err).__name__}: {err}"
         ) from None
     if not isinstance(checkpoint, dict) or not {"state_dict", "hyper_parameters"} <= set(checkpoint):
         raise InputError(
-            f"--ckpt_path {path} is not a checkpoint written by paritynets-train (no state_dict and hyper_parameters)"
+            f"{name} {path} is not a checkpoint written by paritynets-train (no state_dict and hyper_parameters)"
         )
     return checkpoint
 
@@ -76,10 +75,11 @@ def check_resume(path, checkpoint, key):
 
 
 def check_model_config(path, checkpoint, model_config, *, resuming):
-    """Refuse a checkpoint whose system differs from the one the command line asks for (its class
-    and, resuming, every hyperparameter; evaluating, those that decide the weights' shapes). Done
-    on the parsed arguments, before Lightning replaces them with the checkpoint's own."""
-    keys = None if resuming else SHAPE_KEYS
+    """Refuse a checkpoint whose system differs from the one the command line asks for: resuming,
+    in its class or any hyperparameter; evaluating, in its class (the data module was chosen for
+    it; sizes and the rest are the checkpoint's own, which LightningCLI then takes). Done on the
+    parsed arguments, before Lightning replaces them with the checkpoint's."""
+    keys = None if resuming else ()
     written = _system_key(
         checkpoint["hyper_parameters"].get("_class_path", "(not recorded)"),
         checkpoint["hyper_parameters"],

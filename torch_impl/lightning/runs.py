@@ -33,6 +33,7 @@ class RunPlan:
     version: str | None  # None until ``claim`` gives a new run its version
     resumed: bool = False  # fit going on in an existing run
     created: bool = False  # this process created ``log_dir``
+    root_created: bool = False  # ... and ``save_dir`` with it
 
     @property
     def log_dir(self):
@@ -118,6 +119,7 @@ def claim(plan):
         newest = versions(plan.save_dir)[-1].name if versions(plan.save_dir) else next_version(plan.save_dir)
         plan.version = Path(chosen).name if chosen else newest
         return plan
+    plan.root_created = not plan.save_dir.exists()
     plan.version, plan.created = new_version(plan.save_dir), True
     os.environ[RUN_DIR] = str(plan.log_dir)  # inherited by the ranks Lightning launches
     return plan
