@@ -69,6 +69,29 @@ class PathLock:
         self.release()
 
 
+def remove_stale_locks_below(root):
+    """Remove the lock files under ``root`` that no process holds (left by runs killed with
+    ``kill -9``, in folders no later run takes over); returns the paths removed."""
+    removed = []
+    for path in Path(root).rglob(".*.lock") if Path(root).is_dir() else ():
+        try:
+            fd = os.open(path, os.O_RDWR)
+        except OSError:
+            continue
+        try:
+            if not os.read(fd, 4).startswith(b"pid "):
+                continue  # not one of ours
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if _same_file(fd, path):
+                path.unlink()
+                removed.append(path)
+        except BlockingIOError:
+            pass  # held: a live run's
+        finally:
+            os.close(fd)
+    return removed
+
+
 def describe_process():
     """This process in words: pid, host, start time and command line."""
     command = " ".join(sys.argv) if sys.argv and sys.argv[0] else sys.executable

@@ -43,10 +43,10 @@ class Checkpointer:
         self.lock = PathLock(self.path, "checkpoint") if self.path is not None else None
 
     def hold(self):
-        """Lock ``path`` for this run and remove the temporary files a killed writer left beside it."""
+        """Lock ``path`` for this run and remove the temporary files killed writers left beside it."""
         if self.lock is not None:
             self.lock.acquire()
-            remove_stale_temporaries(self.path.parent, self.path.name)
+            remove_stale_temporaries(self.path.parent)
 
     def release(self):
         if self.lock is not None:

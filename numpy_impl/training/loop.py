@@ -133,11 +133,10 @@ class Run:
         """After a step: raise ``Stopped`` when a signal came during it, checkpointed here."""
         if self.stop.signum is None:
             return
-        if self.checkpoints.path is None:
-            kept = "no checkpoint was configured"
-        else:
-            kept = f"checkpoint {self.checkpoints.path} holds step {len(self.history.step_loss)}"
-        raise Stopped(self.stop.signum, f"stopped by {signal_name(self.stop.signum)} at {where}; {kept}")
+        message = f"stopped by {signal_name(self.stop.signum)} at {where}"
+        if self.checkpoints.path is not None:
+            message += f"; checkpoint {self.checkpoints.path} holds step {len(self.history.step_loss)}"
+        raise Stopped(self.stop.signum, message)
 
     def train_epoch(self, epoch, plan, start):
         """Train on ``plan``'s batches from batch ``start`` on (the earlier ones were trained before

@@ -15,7 +15,7 @@ from pathlib import Path
 from numpy_impl.checks import InputError
 from numpy_impl.files import atomic_open, check_writable_directory, remove_stale_temporaries_below
 from numpy_impl.idx import check_idx_directory
-from numpy_impl.locks import PathLock
+from numpy_impl.locks import PathLock, remove_stale_locks_below
 from numpy_impl.stopping import Stopped, stop_on_signals
 
 from .config import PROGRESS, RunConfig
@@ -125,14 +125,16 @@ def main(argv=None):
         check_inputs(config, sections)
         with PathLock(config.out, "output directory --out", directory=True), stop_on_signals():
             remove_stale_temporaries_below(config.out)
+            remove_stale_locks_below(config.out)
             run_sections(config, sections, threads, summary)
     except Stopped as stop:
-        print(f"paritynets: {stop} during section {summary.running}; {summary.kept()}", file=sys.stderr)
+        summary.unfinished(str(stop))
+        print(f"paritynets: {stop} in section {summary.running}; {summary.kept()}", file=sys.stderr)
         return stop.code
     except (InputError, FileNotFoundError, ConnectionError, FloatingPointError) as err:
-        print(
-            f"paritynets: error: {err}" + (f" ({summary.kept()})" if summary.running else ""), file=sys.stderr
-        )
+        summary.unfinished(f"error: {err}")
+        kept = f" ({summary.kept()})" if summary.running else ""
+        print(f"paritynets: error: {err}{kept}", file=sys.stderr)
         return 1 if isinstance(err, FloatingPointError) else 2
     print(f"\nsummary: {summary.path}")
     return 0
@@ -160,8 +162,16 @@ class Summary:
 
     def add(self, name, entry):
         self.entries[name] = entry
+        self.write(self.entries)
+
+    def unfinished(self, reason):
+        """The run stopped in section ``running``: the finished ones and why, when any section ran."""
+        if self.running is not None:
+            self.write(self.entries | {"unfinished": {"section": self.running, "reason": reason}})
+
+    def write(self, entries):
         with atomic_open(self.path) as f:
-            json.dump(self.entries, f, indent=1, default=_plain)
+            json.dump(entries, f, indent=1, default=_plain)
 
     def kept(self):
         done = [k for k in self.entries if k != "argv"]

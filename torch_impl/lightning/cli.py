@@ -28,7 +28,7 @@ from lightning.pytorch.loggers import CSVLogger
 from numpy_impl.checks import positive_int
 from numpy_impl.checks import seed as check_seed
 from numpy_impl.files import remove_stale_temporaries_below
-from numpy_impl.locks import PathLock
+from numpy_impl.locks import PathLock, remove_stale_locks_below
 
 from .checkpoint_io import AtomicCheckpointIO
 from .gate import ParityGate
@@ -126,7 +126,8 @@ class TrainCLI(LightningCLI):
             self.lock = PathLock(plan.log_dir, f"run directory of {self.subcommand or 'fit'}", directory=True)
             self.lock.acquire()
             plan.created = plan.created or not existed
-            remove_stale_temporaries_below(plan.log_dir)
+            remove_stale_temporaries_below(plan.save_dir)  # a killed run's, of any version
+            remove_stale_locks_below(plan.save_dir)
 
     def instantiate_trainer(self, **kwargs):
         config = self.config[self.subcommand] if self.subcommand else self.config
