@@ -4,12 +4,13 @@ big-endian uint32 per dimension."""
 
 import gzip
 import math
+import os
 import zlib
 from pathlib import Path
 
 import numpy as np
 
-from .checks import InputError, MissingFileError, positive_int
+from .checks import InputError, InputTypeError, MissingFileError, positive_int
 
 _TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
@@ -62,6 +63,8 @@ def _header(path, raw):
 
 def idx_pairs(directory):
     """The (images, labels) file pairs of a directory of MNIST IDX files, in name order."""
+    if not isinstance(directory, (str, os.PathLike)):
+        raise InputTypeError(f"directory must be a path to a folder of IDX files; got {directory!r}")
     directory = Path(directory)
     if not directory.is_dir():
         raise MissingFileError(f"no MNIST directory at {directory}")

@@ -162,9 +162,10 @@ def state_of(model):
 
 
 def with_third(model, value):
-    """The model's state dict with its third tensor replaced by ``value(tensor)``."""
+    """Another state dict for the model (every tensor moved, so that a load that applied its
+    first tensors before failing shows), with its third tensor replaced by ``value(tensor)``."""
     state = {
-        k: np.asarray(v.detach() if hasattr(v, "detach") else v).copy() for k, v in model.state_dict().items()
+        k: np.asarray(v.detach() if hasattr(v, "detach") else v) + 0.5 for k, v in model.state_dict().items()
     }
     key = list(state)[2]
     state[key] = value(state[key])
@@ -193,6 +194,12 @@ def lightning_run():
     atexit.register(shutil.rmtree, root, True)
     run_cli(main, [*TRAIN, "--trainer.default_root_dir", root / "runs"])
     return root / "runs"
+
+
+def lightning_api():
+    import torch_impl.lightning
+
+    return torch_impl.lightning
 
 
 def with_run(tmp):
@@ -1346,6 +1353,51 @@ CASES = [
         lambda t: save_safetensors({"w": np.array([None])}, t / "w.safetensors"),
         InputTypeError,
         ("w must be a numeric array",),
+    ),
+    Case(
+        "system architecture cnn",
+        SW,
+        lambda t: lightning_api().ClassifierSystem(architecture="cnn"),
+        InputError,
+        ("architecture", "'cnn'"),
+    ),
+    Case(
+        "system optimizer rmsprop",
+        TB,
+        lambda t: lightning_api().ClassifierSystem(optimizer="rmsprop"),
+        InputError,
+        ("optimizer", "'rmsprop'"),
+    ),
+    Case(
+        "system lr nan",
+        TB,
+        lambda t: lightning_api().AutoencoderSystem(lr=float("nan")),
+        InputError,
+        ("lr", "nan"),
+    ),
+    Case(
+        "system end_lr -1", TB, lambda t: lightning_api().SkipGramSystem(end_lr=-1.0), InputError, ("end_lr",)
+    ),
+    Case(
+        "text data hub without a file",
+        TB,
+        lambda t: lightning_api().TextData(hub_repo="user/corpus").skipgram_data,
+        InputError,
+        ("filename", "None"),
+    ),
+    Case(
+        "mnist data without a directory",
+        TB,
+        lambda t: lightning_api().MnistIdxData(directory=None).setup(),
+        InputTypeError,
+        ("directory", "None"),
+    ),
+    Case(
+        "digits split seed -1",
+        TB,
+        lambda t: lightning_api().DigitsData(split_seed=-1).setup(),
+        InputError,
+        ("split_seed",),
     ),
     # files that cannot be read or written as asked
     Case(

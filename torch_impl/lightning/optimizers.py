@@ -9,6 +9,7 @@ The one schedule besides a constant rate is word2vec's linear decay, measured in
 import torch
 
 from numpy_impl.checks import InputError, one_of, real
+from numpy_impl.ops import REDUCTIONS
 from numpy_impl.optim import word2vec_lr
 
 OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
@@ -38,6 +39,15 @@ def build_optimizer(
             "nn.Embedding(sparse=True); use optimizer sgd without weight decay, or the model's sparse: false"
         )
     return OPTIMIZERS[name](parameters, **options)
+
+
+def check_hparams(h):
+    """A system's training hyperparameters checked when it is built, before any data is read."""
+    one_of(h.optimizer, tuple(OPTIMIZERS), "optimizer")
+    one_of(h.lr_schedule, SCHEDULES, "lr_schedule")
+    one_of(h.reduction, REDUCTIONS, "reduction")
+    check_options(lr=h.lr, momentum=h.momentum, weight_decay=h.weight_decay, betas=h.betas)
+    real(h.end_lr, "end_lr", minimum=0)
 
 
 def check_options(*, lr, momentum, weight_decay, betas):
