@@ -30,15 +30,15 @@ _META_KEYS = ("run", "epoch", "batch", "step", "epochs", "optimizer", "optimizer
 
 class Checkpointer:
     """A run's checkpoints: where (``path``, None for none), how often (every ``every`` steps
-    within an epoch, and at every epoch's end), and which step the file on disk holds. ``run``
-    gives the run's key (``run_key``), computed once, and only when there is a path. While the run
+    within an epoch, and at every epoch's end), and which step the file on disk holds. ``run`` is
+    the run's key (``run_key``) or a function giving it, called once, and only when there is a path. While the run
     lasts it owns ``path`` (``hold()``): a second run on the same file is refused."""
 
     def __init__(self, path, every, model, optimizer, run):
         self.path = Path(path) if path is not None else None
         self.every = None if every is None else positive_int(every, "checkpoint_every")
         self.model, self.optimizer = model, optimizer
-        self.run = run() if self.path is not None else {}
+        self.run = (run() if callable(run) else dict(run)) if self.path is not None else {}
         self.saved_step = None
         self.lock = PathLock(self.path, "checkpoint") if self.path is not None else None
 
