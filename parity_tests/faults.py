@@ -254,6 +254,8 @@ class LightningTrials:
         "3",
         "--progress",
         "off",
+        "--trainer.accelerator",
+        "cpu",  # the runs are forks of a process that has trained: CUDA does not survive a fork
     ]
 
     def __init__(self, root):
