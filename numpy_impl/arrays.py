@@ -4,7 +4,7 @@ ndarray. Duck-typed, so this module never imports torch."""
 
 import numpy as np
 
-from .checks import InputError
+from .checks import InputError, InputTypeError
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -23,19 +23,33 @@ def float_dtype(dtype, name="dtype"):
     return key
 
 
-def to_numpy(value):
+def to_numpy(value, name="value"):
     """An ndarray of ``value``: NumPy arrays as they are (no copy), torch tensors detached and moved
-    to the CPU, numbers as 0-d arrays. Objects that are not numeric arrays raise ``TypeError``."""
+    to the CPU (bfloat16 as float32, which holds each of its values exactly), numbers as 0-d
+    arrays. What is not a numeric array raises ``InputTypeError`` (a TypeError) naming ``name``."""
     if hasattr(value, "detach"):
-        value = value.detach().cpu().numpy()
-    array = np.asarray(value)
-    if array.dtype == object:
-        raise TypeError(f"expected an array or a tensor; got {type(value).__name__}")
+        value = value.detach().cpu()
+        if str(value.dtype) == "torch.bfloat16":  # NumPy has no bfloat16
+            value = value.float()
+        try:
+            value = value.numpy()
+        except TypeError as err:  # float8, complex32, quantized tensors...
+            raise InputTypeError(
+                f"{name} is a tensor of dtype {value.dtype}, which NumPy cannot hold"
+            ) from err
+    try:
+        array = np.asarray(value)
+    except ValueError as err:  # ragged nested lists
+        raise InputTypeError(
+            f"{name} must be an array or a tensor; got {type(value).__name__}: {err}"
+        ) from err
+    if array.dtype == object or array.dtype.kind in "USV":
+        raise InputTypeError(f"{name} must be a numeric array or tensor; got {type(value).__name__}")
     return array
 
 
 def as_arrays(batch):
     """A NumPy model's view of a batch: every element of a tuple as an ndarray."""
     if isinstance(batch, (tuple, list)):
-        return tuple(to_numpy(a) for a in batch)
+        return tuple(to_numpy(a, f"batch[{i}]") for i, a in enumerate(batch))
     return batch

@@ -12,7 +12,7 @@ weights and zero biases like the MLP, drawn encoder first from one seeded genera
 
 import numpy as np
 
-from . import ops
+from . import init, ops
 from .arrays import as_arrays, float_dtype, to_numpy
 from .checks import check_features, check_reconstruction_batch
 from .mlp import layer_sizes, mlp_parameters, stack_forward
@@ -23,7 +23,7 @@ class Autoencoder(Model):
     def __init__(self, sizes, activation="relu", *, seed=0, dtype=np.float32):
         self.sizes, self.activation = layer_sizes(sizes, activation)
         dtype = float_dtype(dtype)
-        rng = np.random.default_rng(seed)
+        rng = init.generator(seed)
         params = mlp_parameters(self.sizes, rng, dtype, prefix="encoder")
         params.update(mlp_parameters(self.sizes[::-1], rng, dtype, prefix="decoder"))
         super().__init__(params, dtype)

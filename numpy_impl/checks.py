@@ -7,13 +7,25 @@ nothing on a GPU; the torch twins' ``loss`` runs only that half (``values=False`
 finiteness read the values, which on a GPU is a host sync: that half runs where data enters, in
 ``validate`` (and in the NumPy models' public ``loss`` / ``loss_and_grads``)."""
 
+import math
 import numbers
 
 import numpy as np
 
+SEED_MAX = 2**32 - 1  # the largest seed every consumer takes (NumPy's legacy seeding, gensim, Lightning)
+
 
 class InputError(ValueError):
     """Bad input to a model, a loader or a converter; the message names the problem."""
+
+
+class InputTypeError(InputError, TypeError):
+    """An argument of the wrong kind (None where an array goes...): an InputError and a TypeError."""
+
+
+class MissingFileError(InputError, FileNotFoundError):
+    """A file or directory named by an argument is not there (both an InputError and a
+    FileNotFoundError, so either ``except`` catches it)."""
 
 
 def positive_int(value, name, minimum=1):
@@ -26,6 +38,30 @@ def positive_int(value, name, minimum=1):
     if value < minimum:
         raise InputError(f"{name} must be an integer >= {minimum}; got {value!r}")
     return int(value)
+
+
+def seed(value, name="seed"):
+    """``value`` as an int when it is an integer seed in [0, 2**32 - 1]; else an ``InputError``.
+
+    One range for every seed of the project, checked where it enters: NumPy takes larger seeds,
+    but gensim and Lightning's ``seed_everything`` refuse them, deep inside their own code."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 0 <= value <= SEED_MAX:
+        raise InputError(f"{name} must be an integer in [0, {SEED_MAX}] (2**32 - 1); got {value!r}")
+    return int(value)
+
+
+def real(value, name, *, minimum=None, maximum=None, below=None):
+    """``value`` as a float when it is a finite real number within the bounds given (``minimum`` <=
+    value <= ``maximum``, value < ``below``); bools, strings, None, NaN and inf are refused."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise InputError(f"{name} must be a finite number; got {value!r} ({type(value).__name__})")
+    if minimum is not None and value < minimum:
+        raise InputError(f"{name} must be >= {minimum}; got {value!r}")
+    if maximum is not None and value > maximum:
+        raise InputError(f"{name} must be <= {maximum}; got {value!r}")
+    if below is not None and value >= below:
+        raise InputError(f"{name} must be < {below}; got {value!r}")
+    return float(value)
 
 
 def positive_ints(values, name, min_length=1):
@@ -98,11 +134,22 @@ def check_labels(y, n_rows, n_classes, name="y", *, values=True):
         raise InputError(f"{name} must hold integer class ids; got dtype {y.dtype} (cast labels to int)")
     if not values:
         return
-    low, high = int(y.min()), int(y.max())
+    low, high = int_range(y)
     if low < 0 or high >= n_classes:
         raise InputError(
             f"{name} has labels in [{low}, {high}]; the model has {n_classes} classes (ids 0..{n_classes - 1})"
         )
+
+
+def int_range(a):
+    """(min, max) of an integer array or tensor; torch has no min/max for uint16/32/64, so those
+    are read through float64 (exact for every value a class id can take)."""
+    if hasattr(a.dtype, "is_floating_point") and str(a.dtype) in _WIDE_UNSIGNED:
+        a = a.double()
+    return int(a.min()), int(a.max())
+
+
+_WIDE_UNSIGNED = ("torch.uint16", "torch.uint32", "torch.uint64")
 
 
 def check_finite(a, name):
@@ -131,4 +178,6 @@ def is_int(a):
 def _describe(obj):
     if hasattr(obj, "shape"):
         return f"{type(obj).__name__} of shape {tuple(obj.shape)}"
+    if isinstance(obj, (tuple, list)):
+        return f"a {type(obj).__name__} of {len(obj)}"
     return type(obj).__name__

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .checks import InputError, real
+from .checks import seed as check_seed
 from .idx import load_idx_directory
 
 
@@ -52,11 +54,16 @@ def make_xor():
 def shuffle_split(x, y, *, test_fraction=0.2, seed=42):
     """Shuffle with ``default_rng(seed)`` and cut: the first (1 - test_fraction) train, the rest test."""
     if len(x) != len(y):
-        raise ValueError(f"x has {len(x)} rows but y has {len(y)}")
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be in (0, 1); got {test_fraction}")
-    order = np.random.default_rng(seed).permutation(len(x))
+        raise InputError(f"x has {len(x)} rows but y has {len(y)}")
+    if not 0 < real(test_fraction, "test_fraction") < 1:
+        raise InputError(f"test_fraction must be in (0, 1); got {test_fraction}")
+    order = np.random.default_rng(check_seed(seed, "split_seed")).permutation(len(x))
     n_train = len(x) - int(round(len(x) * test_fraction))
+    if n_train < 1 or n_train == len(x):
+        raise InputError(
+            f"test_fraction={test_fraction} of {len(x)} rows leaves {n_train} to train and "
+            f"{len(x) - n_train} to test; both need at least one"
+        )
     train, test = order[:n_train], order[n_train:]
     return (x[train], y[train]), (x[test], y[test])
 

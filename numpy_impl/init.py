@@ -4,6 +4,14 @@ float64 one rounded."""
 
 import numpy as np
 
+from .checks import seed as check_seed
+
+
+def generator(seed):
+    """The generator a model draws its parameters from; the seed checked first (an integer in
+    [0, 2**32 - 1]), so a bad one is an ``InputError`` naming it, not an error inside NumPy."""
+    return np.random.default_rng(check_seed(seed))
+
 
 def normal(rng, shape, std, dtype):
     return rng.normal(0.0, std, size=shape).astype(dtype)

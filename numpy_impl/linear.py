@@ -14,7 +14,7 @@ class LinearClassifier(Model):
         self.n_features = positive_int(n_features, "n_features")
         self.n_classes = positive_int(n_classes, "n_classes")
         dtype = float_dtype(dtype)
-        rng = np.random.default_rng(seed)
+        rng = init.generator(seed)
         shape = (self.n_classes, self.n_features)
         super().__init__(
             {

@@ -54,7 +54,7 @@ class MLP(Model):
     def __init__(self, sizes, activation="relu", *, seed=0, dtype=np.float32):
         self.sizes, self.activation = layer_sizes(sizes, activation)
         dtype = float_dtype(dtype)
-        rng = np.random.default_rng(seed)
+        rng = init.generator(seed)
         super().__init__(mlp_parameters(self.sizes, rng, dtype), dtype)
 
     @property

@@ -24,11 +24,13 @@ class Model:
         return {name: value.copy() for name, value in self._params.items()}
 
     def load_state_dict(self, state_dict):
-        """Copy ``state_dict`` in, cast to the model's dtype; keys and shapes must match exactly."""
+        """Copy ``state_dict`` in, cast to the model's dtype; keys and shapes must match exactly and
+        every tensor hold finite floats. All or nothing: checked and copied whole before any
+        parameter changes."""
         shapes = {name: value.shape for name, value in self._params.items()}
         arrays = check_state_dict(state_dict, shapes)
-        for name, value in arrays.items():
-            self._params[name] = np.array(value, dtype=self.dtype)  # a copy: no aliasing with the caller
+        copies = {name: np.array(value, dtype=self.dtype) for name, value in arrays.items()}  # no aliasing
+        self._params.update(copies)
 
     def loss(self, batch, reduction="mean"):
         """The loss over the batch ("mean" or "sum" over its items), as a float; the batch is

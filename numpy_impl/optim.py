@@ -19,17 +19,17 @@ import numbers
 
 import numpy as np
 
-from .checks import InputError, positive_int
+from .checks import InputError, positive_int, real
 from .sparse import RowSparse
 
 
 class Optimizer:
     def __init__(self, params, **hparams):
         if not isinstance(params, dict) or not params:
-            raise ValueError("params must be a non-empty dict name -> array, e.g. model.parameters()")
+            raise InputError("params must be a non-empty dict name -> array, e.g. model.parameters()")
         for name, value in hparams.items():
-            if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
-                raise ValueError(f"{name} must be >= 0; got {value}")
+            if not isinstance(value, (bool, tuple)):  # numbers: finite and >= 0 (lr="0.1" or nan refused)
+                real(value, name, minimum=0)
         self.params = params
         self.hparams = hparams
         self.state = {name: {} for name in params}
@@ -84,14 +84,24 @@ class Optimizer:
         }
 
     def load_state_dict(self, state_dict):
+        """Take ``state_dict`` (as ``state_dict()`` gives it) whole, or nothing: it is checked and
+        copied before the optimizer changes."""
+        if not isinstance(state_dict, dict) or not {"hparams", "steps", "state"} <= set(state_dict):
+            raise InputError("an optimizer state dict has 'hparams', 'steps' and 'state'")
         unknown = set(state_dict["state"]) - set(self.params)
         if unknown:
-            raise ValueError(f"optimizer state names parameters this optimizer lacks: {sorted(unknown)}")
-        self.hparams.update(state_dict["hparams"])
-        self.steps = int(state_dict["steps"])
-        self.state = {name: {} for name in self.params}
+            raise InputError(f"optimizer state names parameters this optimizer lacks: {sorted(unknown)}")
+        extra = set(state_dict["hparams"]) - set(self.hparams)
+        if extra:
+            raise InputError(
+                f"optimizer state has hyperparameters {type(self).__name__} lacks: {sorted(extra)}"
+            )
+        steps = positive_int(state_dict["steps"], "optimizer steps", minimum=0)
+        state = {name: {} for name in self.params}
         for name, buffers in state_dict["state"].items():
-            self.state[name] = {k: np.array(v, dtype=self.params[name].dtype) for k, v in buffers.items()}
+            state[name] = {k: _buffer(name, k, v, self.params[name]) for k, v in buffers.items()}
+        self.hparams.update(state_dict["hparams"])
+        self.steps, self.state = steps, state
 
 
 class SGD(Optimizer):
@@ -99,7 +109,7 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
         if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("Nesterov momentum requires a momentum > 0 and zero dampening (as in torch)")
+            raise InputError("Nesterov momentum requires a momentum > 0 and zero dampening (as in torch)")
         super().__init__(
             params,
             lr=lr,
@@ -195,6 +205,17 @@ class AdamW(Adam):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
 
 
+def _buffer(name, key, value, param):
+    """An optimizer buffer as a copy in the parameter's dtype, checked: its shape, finite values."""
+    value = np.asarray(value)
+    if value.shape != param.shape or value.dtype.kind != "f" or not np.isfinite(value).all():
+        raise InputError(
+            f"optimizer buffer {key} of {name} must be finite floats of shape {param.shape}; "
+            f"got {value.dtype} of shape {value.shape}"
+        )
+    return np.array(value, dtype=param.dtype)
+
+
 def _lerp_(start, end, weight):
     """In place start + weight * (end - start), with torch's two formulas (chosen by |weight| < 0.5)."""
     if abs(weight) < 0.5:
@@ -206,12 +227,12 @@ def _lerp_(start, end, weight):
 def _check_adam_hparams(lr, betas, eps, weight_decay):
     for name, value in (("lr", lr), ("eps", eps), ("weight_decay", weight_decay)):
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
-            raise ValueError(f"{name} must be a number >= 0; got {value!r}")
+            raise InputError(f"{name} must be a number >= 0; got {value!r}")
     if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-        raise ValueError(f"betas must be a pair (beta1, beta2); got {betas!r}")
+        raise InputError(f"betas must be a pair (beta1, beta2); got {betas!r}")
     for i, beta in enumerate(betas):
         if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not 0 <= beta < 1:
-            raise ValueError(f"betas[{i}] must be a number in [0, 1); got {beta!r}")
+            raise InputError(f"betas[{i}] must be a number in [0, 1); got {beta!r}")
 
 
 def word2vec_lr(epochs, start_lr=0.025, end_lr=0.0001):

@@ -22,7 +22,7 @@ import numpy as np
 from . import init as initializers
 from . import ops
 from .arrays import as_arrays, float_dtype
-from .checks import InputError, is_int, one_of, positive_int, unpack
+from .checks import InputError, int_range, is_int, one_of, positive_int, unpack
 from .model import Model
 from .ops import reduce_loss
 from .sparse import OuterRows, RowSparse
@@ -88,7 +88,7 @@ class SkipGram(Model):
         self.dim = positive_int(dim, "dim")
         self.init, self.sparse = one_of(init, INITS, "init"), bool(sparse)
         dtype = float_dtype(dtype)
-        rng = np.random.default_rng(seed)
+        rng = initializers.generator(seed)
         bound = (1.0 if init == "gensim" else 0.5) / self.dim
         shape = (self.vocab_size, self.dim)  # (V, d), both tables
         super().__init__(
@@ -151,7 +151,7 @@ def check_skipgram_ids(batch, vocab_size, *, values=True):
         if not is_int(ids):
             raise InputError(f"{name} must hold integer word ids; got dtype {ids.dtype}")
         if values:
-            low, high = int(ids.min()), int(ids.max())
+            low, high = int_range(ids)
             if low < 0 or high >= vocab_size:
                 raise InputError(
                     f"{name} has word ids in [{low}, {high}]; the vocabulary has {vocab_size} words"

@@ -122,7 +122,7 @@ def test_the_settings_table_reference_quick_and_epochs():
     [
         ({"epochs": 0}, "epochs must be an integer >= 1; got 0"),
         ({"epochs": 2.0}, "epochs must be an integer >= 1; got 2.0"),
-        ({"seed": -1}, "seed must be an integer >= 0"),
+        ({"seed": -1}, "seed must be an integer in [0, 4294967295]"),
         ({"dtype": "float16"}, "dtype must be float32 or float64"),
         ({"progress": "loud"}, "progress must be one of"),
         ({"quick": "yes"}, "quick must be True or False"),
@@ -139,7 +139,7 @@ def test_a_bad_run_config_is_named(options, message):
         (["--mnist", "/nonexistent/mnist"], "--mnist: no directory at /nonexistent/mnist"),
         (["--only", "classifiers,bogus"], "unknown section 'bogus'"),
         (["--epochs", "0"], "epochs must be an integer >= 1; got 0"),
-        (["--seed", "-3"], "seed must be an integer >= 0; got -3"),
+        (["--seed", "-3"], "seed must be an integer in [0, 4294967295] (2**32 - 1); got -3"),
         (["--threads", "0"], "--threads must be at least 1"),
         (["--dtype", "float16"], "invalid choice: 'float16'"),
     ],

@@ -7,6 +7,7 @@ in both engines and NaN in both unchecked forwards."""
 import numpy as np
 import pytest
 import torch
+from poison import put_weights
 
 import numpy_impl
 import numpy_impl.skipgram as numpy_skipgram
@@ -147,7 +148,7 @@ def twins(model, dtype=np.float64):
 
 
 def torch_loss_and_grads(torch_model, state, batch):
-    torch_impl.load_numpy_state_dict(torch_model, state)
+    put_weights(torch_model, state)
     torch_model.zero_grad(set_to_none=True)
     loss = torch_model.loss(batch)
     loss.backward()
@@ -170,7 +171,7 @@ def test_nonfinite_weights_give_the_same_loss_and_gradients(model, value, where)
     state = poisoned(numpy_model.state_dict(), value, where)
     if model == "SkipGram":  # the output table starts at zero; give the poisoned row a part to play
         state["input_vectors.weight"][batch[0][0], 1] = value
-    numpy_model.load_state_dict(state)
+    put_weights(numpy_model, state)
     with np.errstate(all="ignore"):
         loss, grads = numpy_model.loss_and_grads(batch)
     torch_loss, torch_grads = torch_loss_and_grads(torch_model, state, batch)
@@ -184,7 +185,7 @@ def test_nan_weights_make_the_loss_nan(model):
     """Where an engine turned NaN into 0 (a ReLU written with np.where), the loss came out finite."""
     numpy_model, torch_model, batch = twins(model)
     state = poisoned(numpy_model.state_dict(), NAN, "one entry")
-    numpy_model.load_state_dict(state)
+    put_weights(numpy_model, state)
     with np.errstate(all="ignore"):
         assert np.isnan(numpy_model.loss(batch))
     assert torch.isnan(torch_loss_and_grads(torch_model, state, batch)[0])

@@ -10,6 +10,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from poison import put_weights
 from skipgram_cases import CASES, CONFIGS, Config, case_inputs, nonzero_state, run_case, skipgram_batch
 from torch.utils._python_dispatch import TorchDispatchMode
 
@@ -202,8 +203,8 @@ def test_nan_and_inf_give_what_torch_gives(poison, dtype):
     else:
         value = {"nan weight": np.nan, "inf weight": np.inf, "-inf weight": -np.inf}[poison]
         state["output_vectors.weight"][batch[1][0], 0] = value
-    numpy_model.load_state_dict(state)
-    load_numpy_state_dict(torch_model, state)
+    put_weights(numpy_model, state)
+    put_weights(torch_model, state)
     with np.errstate(all="ignore"):
         loss, grads = numpy_model.loss_and_grads(batch)
     torch_loss = torch_model.loss(batch)

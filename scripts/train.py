@@ -7,7 +7,8 @@
 The command line is ``torch_impl.lightning.cli.TrainCLI`` (LightningCLI; ``--help``); ``export``
 writes a checkpoint's weights as safetensors for the NumPy twin (``torch_impl.lightning.export``).
 A parity gate failure or bad input ends the command with its message and exit status 1, not a
-traceback.
+traceback; Ctrl-C or SIGTERM stop it at the end of a batch with ``last.ckpt`` written there, one
+line, and status 130 / 143.
 """
 
 import argparse
@@ -19,19 +20,47 @@ def main(argv=None):
     if argv[:1] == ["export"]:
         return export(argv[1:])
     from numpy_impl.checks import InputError  # noqa: I001 (Lightning's import costs seconds: only here)
+    from numpy_impl.stopping import Stopped, stop_on_signals
     from torch_impl.lightning.cli import TrainCLI, with_run_config
     from torch_impl.lightning.gate import ParityGateError
+    from lightning.pytorch.utilities.exceptions import MisconfigurationException, SIGTERMException
 
     from torch_impl.lightning.distributed import end_process_group
 
     try:
-        TrainCLI(args=with_run_config(argv))
-    except (ParityGateError, InputError) as err:
+        with stop_on_signals():
+            TrainCLI(args=with_run_config(argv))
+    except Stopped as stop:
+        print(f"paritynets-train: {stop}", file=sys.stderr)
+        return stop.code
+    except SIGTERMException:  # Lightning's own, in a multi-process run
+        print("paritynets-train: stopped by SIGTERM (Lightning stopped every rank)", file=sys.stderr)
+        return 143
+    except (
+        ParityGateError,
+        InputError,
+        ConnectionError,
+        FloatingPointError,
+        MisconfigurationException,
+    ) as err:
         print(err, file=sys.stderr)
+        return 1
+    except ValueError as err:  # jsonargparse wraps a constructor's InputError in its own ValueError
+        cause = input_error_behind(err, InputError)
+        if cause is None:
+            raise
+        print(cause, file=sys.stderr)
         return 1
     finally:
         end_process_group()  # a DDP process that exits with its group alive aborts in gloo's threads
     return 0
+
+
+def input_error_behind(err, kind):
+    """The ``kind`` exception ``err`` was raised from (its chain of causes), or None."""
+    while err is not None and not isinstance(err, kind):
+        err = err.__cause__ or err.__context__
+    return err
 
 
 def export(argv):
@@ -41,9 +70,14 @@ def export(argv):
     parser.add_argument("checkpoint", help="a .ckpt file written by paritynets-train fit")
     parser.add_argument("--out", help="the safetensors file (default: beside the checkpoint)")
     args = parser.parse_args(argv)
+    from numpy_impl.checks import InputError
     from torch_impl.lightning.export import export_checkpoint
 
-    out = export_checkpoint(args.checkpoint, args.out)
+    try:
+        out = export_checkpoint(args.checkpoint, args.out)
+    except InputError as err:
+        print(f"paritynets-train export: error: {err}", file=sys.stderr)
+        return 1
     print(f"wrote {out}: load it with the NumPy twin (see torch_impl/lightning/export.py)")
     return 0
 

@@ -3,14 +3,14 @@
 import torch
 
 from numpy_impl.arrays import to_numpy
-from numpy_impl.state import StateDictError, check_state_dict, load_safetensors, save_safetensors
+from numpy_impl.state import check_state_dict, load_safetensors, save_safetensors
 
 from .tensors import as_tensor
 
 
 def to_numpy_state_dict(state_dict):
     """A torch state dict as NumPy arrays (copies, on the CPU, dtypes kept)."""
-    return {k: to_numpy(v).copy() for k, v in state_dict.items()}
+    return {k: to_numpy(v, k).copy() for k, v in state_dict.items()}
 
 
 def to_torch_state_dict(state_dict):
@@ -20,25 +20,21 @@ def to_torch_state_dict(state_dict):
 
 @torch.no_grad()
 def load_numpy_state_dict(module, state_dict):
-    """Copy a NumPy (or torch) state dict into ``module``; lists every missing, unexpected and
-    mis-shaped key at once, where torch would stop at the first kind of problem."""
+    """Copy a NumPy (or torch) state dict into ``module``; lists every missing, unexpected,
+    mis-shaped, non-floating and non-finite tensor at once, where torch would stop at the first
+    kind of problem (and cast ints without a word). Nothing is copied unless everything fits."""
     targets = module.state_dict()
-    arrays = check_state_dict(_as_numpy(state_dict), {k: tuple(v.shape) for k, v in targets.items()})
-    for name, value in arrays.items():
-        targets[name].copy_(as_tensor(value))
+    arrays = check_state_dict(state_dict, {k: tuple(v.shape) for k, v in targets.items()})
+    tensors = {name: as_tensor(value).to(targets[name].dtype) for name, value in arrays.items()}
+    for name, value in tensors.items():  # all or nothing: every tensor converted before any copy
+        targets[name].copy_(value)
 
 
 def save_state_dict(state_dict, path, metadata=None):
     """Write a NumPy or torch state dict to ``path`` as safetensors (atomically)."""
-    save_safetensors(_as_numpy(state_dict), path, metadata)
+    save_safetensors(state_dict, path, metadata)
 
 
 def load_state_dict(path):
     """Read a safetensors file as a NumPy state dict (load it into either engine)."""
     return load_safetensors(path)
-
-
-def _as_numpy(state_dict):
-    if not hasattr(state_dict, "items"):
-        raise StateDictError(f"a state dict maps names to arrays; got {type(state_dict).__name__}")
-    return {k: to_numpy(v) for k, v in state_dict.items()}

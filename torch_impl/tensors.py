@@ -15,17 +15,17 @@ def torch_dtype(dtype):
     return TORCH_DTYPES[float_dtype(dtype)]
 
 
-def as_tensor(a, *, copy=False):
-    """``a`` as a tensor: a tensor as it is, anything array-like through ``to_numpy``, sharing
-    memory with a NumPy array unless ``copy``."""
+def as_tensor(a, *, copy=False, name="value"):
+    """``a`` as a tensor: a tensor as it is, anything array-like through ``to_numpy`` (which names
+    ``name`` when ``a`` is no array), sharing memory with a NumPy array unless ``copy``."""
     if isinstance(a, torch.Tensor):
         return a.clone() if copy else a
-    array = to_numpy(a)
+    array = to_numpy(a, name)
     return torch.from_numpy(np.array(array, copy=True) if copy else np.ascontiguousarray(array))
 
 
 def as_tensors(batch):
     """A torch model's view of a batch: every element as a tensor."""
     if isinstance(batch, (tuple, list)):
-        return tuple(as_tensor(a) for a in batch)
+        return tuple(as_tensor(a, name=f"batch[{i}]") for i, a in enumerate(batch))
     return batch

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..checks import InputError
+from ..arrays import float_dtype
+from ..checks import InputError, MissingFileError, positive_int
 from ..files import atomic_open
 from .vectors import WordVectors
 
@@ -22,34 +23,50 @@ def save_glove_text(vectors, path):
 
 
 def load_word2vec_text(path, *, limit=None, dtype=np.float32):
-    """Read a word2vec text file; ``limit`` keeps the first words only."""
-    path = _existing(path)
-    with open(path, encoding="utf8") as lines:
-        header = lines.readline().split()
-        if len(header) != 2 or not all(h.isdigit() for h in header):
+    """Read a word2vec text file; ``limit`` (an integer >= 1) keeps the first words only."""
+    path, limit, dtype = _existing(path), _limit(limit), float_dtype(dtype)
+    with open(path, "rb") as raw:
+        lines = _decoded(path, raw)
+        first = next(lines, (1, ""))[1]
+        header = first.split()
+        if len(header) != 2 or not all(h.isdigit() and int(h) > 0 for h in header):
             raise InputError(
-                f"{path}:1: a word2vec text file starts with 'count dim'; got {' '.join(header)!r}"
+                f"{path}:1: a word2vec text file starts with 'count dim' (two integers >= 1); got {first.strip()!r:.60}"
             )
         count, dim = int(header[0]), int(header[1])
-        words, vectors = _read_lines(path, lines, 2, dim, min(count, limit) if limit else count, dtype)
-    if len(words) < (min(count, limit) if limit else count):
+        wanted = min(count, limit) if limit else count
+        words, vectors = _read_lines(path, lines, dim, wanted, dtype)
+    if len(words) < wanted:
         raise InputError(f"{path}: the header promises {count} vectors; the file holds {len(words)}")
     return WordVectors(words, vectors)
 
 
 def load_glove_text(path, *, limit=None, dtype=np.float32):
     """Read a GloVe text file (no header; the first line sets the dimension)."""
-    path = _existing(path)
-    with open(path, encoding="utf8") as lines:
-        words, vectors = _read_lines(path, lines, 1, None, limit, dtype)
+    path, limit, dtype = _existing(path), _limit(limit), float_dtype(dtype)
+    with open(path, "rb") as raw:
+        words, vectors = _read_lines(path, _decoded(path, raw), None, limit, dtype)
     if not words:
         raise InputError(f"{path} holds no vectors")
     return WordVectors(words, vectors)
 
 
-def _read_lines(path, lines, first_number, dim, limit, dtype):
+def _decoded(path, raw):
+    """(line number, text) of each line of a binary file, decoded as UTF-8; a line that is not
+    UTF-8 (a latin-1 file, word2vec's binary format) is an ``InputError`` naming file and line."""
+    for number, line in enumerate(raw, start=1):
+        try:
+            yield number, line.decode("utf8")
+        except UnicodeDecodeError as err:
+            raise InputError(
+                f"{path}:{number}: not UTF-8 text (byte 0x{line[err.start]:02x} at column {err.start + 1}); "
+                "vector files are read as UTF-8 text (word2vec's binary format is not supported)"
+            ) from None
+
+
+def _read_lines(path, lines, dim, limit, dtype):
     words, rows = [], []
-    for number, line in enumerate(lines, start=first_number):
+    for number, line in lines:
         if limit is not None and len(words) >= limit:
             break
         parts = line.rstrip().split(" ")
@@ -65,14 +82,28 @@ def _read_lines(path, lines, first_number, dim, limit, dtype):
                 f"{path}:{number}: vectors of mixed dimension: {word!r} has {len(values)} values, "
                 f"the file's vectors have {dim}"
             )
-        try:
-            rows.append(np.array(values, dtype=dtype))
-        except ValueError:
-            bad = next(v for v in values if not _is_float(v))
-            raise InputError(f"{path}:{number}: {bad!r} is not a number (word {word!r})") from None
+        rows.append(_row(path, number, word, values, dtype))
         words.append(word)
     vectors = np.stack(rows) if rows else np.zeros((0, dim or 0), dtype=dtype)
     return words, vectors
+
+
+def _row(path, number, word, values, dtype):
+    try:
+        row = np.array(values, dtype=dtype)
+    except ValueError:
+        bad = next(v for v in values if not _is_float(v))
+        raise InputError(f"{path}:{number}: {bad!r} is not a number (word {word!r})") from None
+    finite = np.isfinite(row)
+    if not finite.all():
+        bad = values[int(np.argmin(finite))]
+        raise InputError(f"{path}:{number}: the word {word!r} has a non-finite value {bad!r}")
+    return row
+
+
+def _limit(limit):
+    """None (every word) or an integer >= 1: 0 and -1 are refused, not read as 'all' or 'none'."""
+    return None if limit is None else positive_int(limit, "limit")
 
 
 def _write(vectors, path, header):
@@ -90,7 +121,8 @@ def _write(vectors, path, header):
 def _existing(path):
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"no vector file at {path}")
+        what = "a directory, not a vector file" if path.is_dir() else "no vector file"
+        raise MissingFileError(f"{path}: {what}")
     return path
 
 

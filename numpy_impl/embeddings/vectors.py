@@ -4,7 +4,7 @@ vectors loaded from files."""
 
 import numpy as np
 
-from ..checks import InputError
+from ..checks import InputError, check_finite
 
 _CHUNK = 1 << 22  # entries of a (queries x vocabulary) similarity block computed at once
 
@@ -18,6 +18,7 @@ class WordVectors:
             raise InputError(f"vectors must be 2-D (words, dim); got shape {vectors.shape}")
         if vectors.dtype.kind != "f":
             raise InputError(f"vectors must hold floats; got dtype {vectors.dtype}")
+        check_finite(vectors, "vectors")  # a NaN row would drop out of every neighbour list unnoticed
         self.words = list(words)
         if len(self.words) != len(vectors):
             raise InputError(f"{len(self.words)} words but {len(vectors)} vectors")

@@ -3,10 +3,12 @@ batches of word ids, deterministic by seed and the same for both engines."""
 
 import numpy as np
 
-from ..checks import InputError, positive_int
+from ..checks import InputError, positive_int, real
+from ..checks import seed as check_seed
+from ..digest import array_digest, text_digest
 from .corpus import load_corpus
 from .sampling import NegativeSampler, keep_probabilities, subsample
-from .vocab import build_vocabulary, encode_corpus
+from .vocab import Vocabulary, build_vocabulary, encode_corpus
 from .windows import window_pairs
 
 
@@ -31,7 +33,12 @@ class SkipGramData:
         vocabulary=None,
     ):
         negatives, window = positive_int(negatives, "negatives"), positive_int(window, "window")
-        batch_size = positive_int(batch_size, "batch_size")
+        batch_size, seed = positive_int(batch_size, "batch_size"), check_seed(seed, "seed")
+        sample = real(sample, "sample", minimum=0)
+        if vocabulary is not None and not isinstance(vocabulary, Vocabulary):
+            raise InputError(
+                f"vocabulary must be a Vocabulary (data.vocabulary); got {type(vocabulary).__name__}"
+            )
         self.corpus = load_corpus(corpus)
         self.vocabulary = vocabulary if vocabulary is not None else build_vocabulary(self.corpus, min_count)
         if len(self.vocabulary) < negatives + 1:
@@ -42,6 +49,11 @@ class SkipGramData:
         self.window, self.negatives, self.sample = window, negatives, sample
         self.batch_size, self.shuffle, self.seed = batch_size, bool(shuffle), seed
         self.encoded = encode_corpus(self.corpus, self.vocabulary)
+        if np.diff(self.encoded.starts).max() < 2:  # a pair needs two words of one sentence
+            raise InputError(
+                f"{getattr(self.corpus, 'name', 'the corpus')} makes no (centre, context) pair: no sentence "
+                f"has two words of the vocabulary (min_count={min_count}); use longer sentences or a lower min_count"
+            )
         self._sentence_ids = self.encoded.sentence_ids
         self.keep_probability = keep_probabilities(self.vocabulary.counts, sample)  # (V,)
         self.sampler = NegativeSampler(self.vocabulary.counts)
@@ -72,6 +84,8 @@ class SkipGramData:
             "window": self.window,
             "negatives": self.negatives,
             "sample": float(self.sample),
+            "corpus": array_digest([self.encoded.ids, self.encoded.starts]),
+            "vocabulary_words": text_digest(self.vocabulary.words),
         }
 
     def epoch(self, epoch):
@@ -81,6 +95,11 @@ class SkipGramData:
         if self.shuffle:
             order = rng.permutation(len(centers))
             centers, contexts = centers[order], contexts[order]
+        if len(centers) == 0:
+            raise InputError(
+                f"epoch {epoch} has no (centre, context) pair: subsampling (sample={self.sample}) kept "
+                f"{int(kept.sum())} of {len(kept)} tokens; use a larger corpus or sample=0"
+            )
         return Epoch(centers, contexts, int(kept.sum()), self, rng)
 
     def __repr__(self):

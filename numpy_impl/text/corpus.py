@@ -6,9 +6,10 @@ and a line is never truncated (gensim's fast path silently cuts sentences at 10,
 
 import bz2
 import gzip
+import zlib
 from pathlib import Path
 
-from ..checks import InputError
+from ..checks import InputError, MissingFileError
 from .hub import hub_file
 from .tokenize import simple_preprocess
 
@@ -33,14 +34,20 @@ class Corpus:
                 raise InputError(f"corpus directory {path} holds no files")
             return cls(files, name=kwargs.pop("name", path.name), **kwargs)
         if not path.is_file():
-            raise FileNotFoundError(f"no corpus file or directory at {path}")
+            raise MissingFileError(f"no corpus file or directory at {path}")
         return cls([path], **kwargs)
 
     def __iter__(self):
         for path in self.paths:
-            with _open_text(path) as lines:
-                for line in lines:
-                    yield self.tokenizer(line)
+            number = 0
+            try:
+                with _open_text(path) as lines:
+                    for number, line in enumerate(lines, start=1):  # noqa: B007 (read in the except)
+                        yield self.tokenizer(line)
+            except FileNotFoundError as err:
+                raise MissingFileError(f"corpus file {path} is gone: {err.strerror}") from err
+            except (OSError, EOFError, zlib.error) as err:  # a torn or corrupt .gz / .bz2, a directory
+                raise InputError(f"{path}:{number + 1}: the corpus file cannot be read: {err}") from err
 
     def __repr__(self):
         return f"Corpus({self.name!r}, {len(self.paths)} file(s))"

@@ -3,6 +3,8 @@ only when the file is not cached, and one clear error when neither has it."""
 
 from pathlib import Path
 
+from ..checks import InputError
+
 
 def hub_file(
     repo_id, filename, *, repo_type="dataset", revision=None, cache_dir=None, local_files_only=False
@@ -12,6 +14,9 @@ def hub_file(
     The cache is tried first so that a cached file works offline without the hub's retries
     (about 20 s without a network). ``local_files_only=True`` never touches the network.
     """
+    for name, value in (("repo_id", repo_id), ("filename", filename)):
+        if not isinstance(value, str) or not value:
+            raise InputError(f"{name} of a hub file must be a non-empty string; got {value!r}")
     from huggingface_hub import hf_hub_download
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 

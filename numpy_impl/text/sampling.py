@@ -3,7 +3,7 @@ and which words to use as negatives (unigram counts raised to 0.75)."""
 
 import numpy as np
 
-from ..checks import InputError
+from ..checks import InputError, real
 
 
 def keep_probabilities(counts, sample=1e-3):
@@ -14,8 +14,7 @@ def keep_probabilities(counts, sample=1e-3):
     "downsample words with more than ``sample`` occurrences".
     """
     counts = np.asarray(counts, dtype=np.float64)
-    if sample < 0:
-        raise InputError(f"sample must be >= 0; got {sample}")
+    sample = real(sample, "sample", minimum=0)  # NaN would keep no word and fail later, unnamed
     if not sample:
         return np.ones_like(counts)
     threshold = sample * counts.sum() if sample < 1 else float(int(sample * (3 + np.sqrt(5)) / 2))

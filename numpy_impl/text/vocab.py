@@ -6,7 +6,7 @@ from collections import Counter
 
 import numpy as np
 
-from ..checks import InputError
+from ..checks import InputError, positive_int
 
 
 class Vocabulary:
@@ -41,8 +41,7 @@ class Vocabulary:
 
 def build_vocabulary(sentences, min_count=5):
     """Count the tokens of ``sentences`` (an iterable of token lists) and keep the frequent ones."""
-    if int(min_count) != min_count or min_count < 1:
-        raise InputError(f"min_count must be a positive integer; got {min_count!r}")
+    positive_int(min_count, "min_count")
     counts = Counter()  # keeps first-seen order, which decides ties below
     for sentence in sentences:
         counts.update(sentence)

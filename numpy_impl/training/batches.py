@@ -12,7 +12,9 @@ batches of a source without it are validated one by one.
 import numpy as np
 
 from ..checks import InputError, positive_int
+from ..checks import seed as check_seed
 from ..data import batches
+from ..digest import array_digest
 
 
 def epoch_batches(n_rows, batch_size, seed, epoch):
@@ -21,7 +23,7 @@ def epoch_batches(n_rows, batch_size, seed, epoch):
     if int(n_rows) < 1:
         raise InputError(f"cannot make batches from {n_rows} rows; the data is empty")
     batch_size = positive_int(batch_size, "batch_size")
-    seed, epoch = positive_int(seed, "seed", minimum=0), positive_int(epoch, "epoch", minimum=0)
+    seed, epoch = check_seed(seed), positive_int(epoch, "epoch", minimum=0)
     return batches(int(n_rows), batch_size, np.random.default_rng([seed, epoch]))
 
 
@@ -47,15 +49,21 @@ class ArrayBatches:
     def __init__(self, data, batch_size, seed=0):
         self.data, self.n_rows = check_data(data)
         self.batch_size = positive_int(batch_size, "batch_size")
-        self.seed = positive_int(seed, "seed", minimum=0)
+        self.seed = check_seed(seed)
 
     def check_model(self, model):
         """Validate all the rows once, as one batch (``model.validate``; cast to the model's dtype)."""
         self.data = tuple(model.validate(self.data))
 
     def run_key(self):
-        """What a checkpoint must share with the run that resumes it."""
-        return {"seed": self.seed, "batch_size": self.batch_size, "n_rows": int(self.n_rows)}
+        """What a checkpoint must share with the run that resumes it, the data's fingerprint
+        (SHA-256 of the arrays) included."""
+        return {
+            "seed": self.seed,
+            "batch_size": self.batch_size,
+            "n_rows": int(self.n_rows),
+            "data": array_digest(self.data),
+        }
 
     def epoch(self, epoch):
         return ArrayEpoch(self.data, epoch_batches(self.n_rows, self.batch_size, self.seed, epoch))

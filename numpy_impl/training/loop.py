@@ -15,13 +15,16 @@ update. The engine is the ``step``: ``numpy_step`` here, ``torch_impl.train.torc
 import math
 import time
 from dataclasses import dataclass
+from functools import partial
 
 from ..checks import InputError, one_of, positive_int
 from ..ops import REDUCTIONS
+from ..stopping import Stopped, deferred_stop, signal_name
 from .batches import batch_check, batch_source
 from .checkpoint import Checkpointer
 from .history import DivergedError, History, epoch_record
-from .progress import Progress
+from .progress import Progress, check_mode
+from .run_key import run_key
 
 
 def numpy_step(model, optimizer, batch, lr=None, reduction="mean"):
@@ -74,26 +77,18 @@ def fit(
     source = batch_source(data, batch_size, seed)
     positive_int(epochs, "epochs", minimum=0)
     one_of(reduction, REDUCTIONS, "reduction")
-    run_key = (source.run_key() if hasattr(source, "run_key") else {}) | {"reduction": reduction}
-    checkpoints = Checkpointer(checkpoint, checkpoint_every, model, optimizer, run_key)
-    history, first_epoch, start = checkpoints.resume() if resume else (History(), 0, 0)
-    run = Run(
-        model, optimizer, step, batch_check(source, model), lr_schedule, reduction, history, checkpoints
-    )
+    check_mode(progress)
+    key = partial(run_key, model, optimizer, source, reduction, lr_schedule)
+    checkpoints = Checkpointer(checkpoint, checkpoint_every, model, optimizer, key)
+    checkpoints.hold()  # from here on a second run on this checkpoint is refused
     try:
-        for epoch in range(first_epoch, epochs):
-            started, plan = time.perf_counter(), source.epoch(epoch)
-            run.progress = run.progress or Progress(progress, desc, epochs, len(plan), len(history.step_loss))
-            sizes, lr = run.train_epoch(epoch, plan, start if epoch == first_epoch else 0)
-            metrics = dict(getattr(plan, "record", None) or {}) | ({"lr": lr} if lr is not None else {})
-            metrics |= dict(evaluate(model) if evaluate else {})
-            history.epochs.append(epoch_record(epoch, history.step_loss[-len(sizes) :], sizes, metrics))
-            history.seconds.append(time.perf_counter() - started)
-            run.progress.epoch_done(history.epochs[-1])
-            checkpoints.save(history, epoch + 1, 0)
+        with deferred_stop() as stop:  # Ctrl-C / SIGTERM end the run at a step's end, checkpointed
+            history, first_epoch, start = checkpoints.resume() if resume else (History(), 0, 0)
+            run = Run(model, optimizer, step, batch_check(source, model), lr_schedule, reduction, history)
+            run.checkpoints, run.stop = checkpoints, stop
+            run.train(source, epochs, first_epoch, start, evaluate, (progress, desc))
     finally:
-        if run.progress is not None:
-            run.progress.close()
+        checkpoints.release()
     return history
 
 
@@ -108,8 +103,40 @@ class Run:
     lr_schedule: object
     reduction: str
     history: History
-    checkpoints: Checkpointer
+    checkpoints: Checkpointer | None = None
+    stop: object = None  # the DeferredStop of the run
     progress: Progress | None = None
+
+    def train(self, source, epochs, first_epoch, start, evaluate, progress):
+        """Epochs ``first_epoch`` to ``epochs``, the first from batch ``start``; after each one its
+        record (with ``evaluate``'s metrics) and a checkpoint."""
+        history = self.history
+        try:
+            for epoch in range(first_epoch, epochs):
+                started, plan = time.perf_counter(), source.epoch(epoch)
+                self.progress = self.progress or Progress(
+                    *progress, epochs, len(plan), len(history.step_loss)
+                )
+                sizes, lr = self.train_epoch(epoch, plan, start if epoch == first_epoch else 0)
+                metrics = dict(getattr(plan, "record", None) or {}) | ({"lr": lr} if lr is not None else {})
+                metrics |= dict(evaluate(self.model) if evaluate else {})
+                history.epochs.append(epoch_record(epoch, history.step_loss[-len(sizes) :], sizes, metrics))
+                history.seconds.append(time.perf_counter() - started)
+                self.progress.epoch_done(history.epochs[-1])
+                self.checkpoints.save(history, epoch + 1, 0)
+                self.stop_if_asked(f"the end of epoch {epoch + 1}")
+        finally:
+            if self.progress is not None:
+                self.progress.close()
+
+    def stop_if_asked(self, where):
+        """After a step: raise ``Stopped`` when a signal came during it, checkpointed here."""
+        if self.stop.signum is None:
+            return
+        message = f"stopped by {signal_name(self.stop.signum)} at {where}"
+        if self.checkpoints.path is not None:
+            message += f"; checkpoint {self.checkpoints.path} holds step {len(self.history.step_loss)}"
+        raise Stopped(self.stop.signum, message)
 
     def train_epoch(self, epoch, plan, start):
         """Train on ``plan``'s batches from batch ``start`` on (the earlier ones were trained before
@@ -122,9 +149,14 @@ class Run:
         for b, batch in enumerate(plan):
             if b >= start:
                 lr = None if self.lr_schedule is None else self.lr_schedule(epoch + done / n_examples)
-                self.train_step(batch, lr, f"epoch {epoch + 1}, batch {b + 1} of {len(plan)}")
-                if self.checkpoints.due(len(self.history.step_loss), mid_epoch=b + 1 < len(plan)):
+                where = f"epoch {epoch + 1}, batch {b + 1} of {len(plan)}"
+                self.train_step(batch, lr, where)
+                mid_epoch = b + 1 < len(plan)
+                if mid_epoch and (
+                    self.stop.signum or self.checkpoints.due(len(self.history.step_loss), True)
+                ):
                     self.checkpoints.save(self.history, epoch, b + 1)
+                    self.stop_if_asked(f"step {len(self.history.step_loss)} ({where})")
             sizes.append(len(batch[0]))
             done += sizes[-1]
         return sizes, lr

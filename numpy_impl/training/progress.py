@@ -4,13 +4,22 @@
 import sys
 import time
 
+from ..checks import InputError
+
+MODES = ("auto", "bar", "lines", "off", True, False, None)
+
+
+def check_mode(mode):
+    if not any(mode is m or (isinstance(m, str) and mode == m) for m in MODES):
+        raise InputError(f"progress must be 'auto', 'bar', 'lines' or 'off'; got {mode!r}")
+    return mode
+
 
 class Progress:
     HIDDEN = ("epoch", "loss_sum", "examples")  # in the record, too much for a progress line
 
     def __init__(self, mode, desc, epochs, steps_per_epoch, done=0, stream=None):
-        if mode not in ("auto", "bar", "lines", "off", True, False, None):
-            raise ValueError(f"progress must be 'auto', 'bar', 'lines' or 'off'; got {mode!r}")
+        check_mode(mode)
         self.stream = stream or sys.stderr
         if mode == "auto" or mode is True:
             mode = "bar" if hasattr(self.stream, "isatty") and self.stream.isatty() else "lines"

@@ -1,15 +1,22 @@
-"""The main job's command line: parse the options into a RunConfig, run the selected sections of
-``SECTIONS`` in their order, print each one's report and the files it wrote, and write every
-section's numbers to ``summary.json`` beside the plots."""
+"""The main job's command line: parse the options into a RunConfig, check the data and the output
+directory before any work, run the selected sections of ``SECTIONS`` in their order, print each
+one's report and the files it wrote, and write every finished section's numbers to
+``summary.json`` beside the plots as soon as it finishes. The run owns ``--out`` while it lasts
+(a second run there is refused, naming the first); Ctrl-C or SIGTERM end it with one line and
+status 130 / 143, the finished sections kept."""
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
 from numpy_impl.checks import InputError
-from numpy_impl.files import atomic_open
+from numpy_impl.files import atomic_open, check_writable_directory, remove_stale_temporaries_below
+from numpy_impl.idx import check_idx_directory
+from numpy_impl.locks import PathLock, remove_stale_locks_below
+from numpy_impl.stopping import Stopped, stop_on_signals
 
 from .config import PROGRESS, RunConfig
 
@@ -78,6 +85,10 @@ def parse_args(argv=None):
         parser.error("--only names no section")
     if args.threads < 1:
         parser.error(f"--threads must be at least 1; got {args.threads}")
+    if args.threads > available_cores():  # thousands of BLAS threads crash OpenBLAS
+        parser.error(
+            f"--threads must be at most {available_cores()}, the cores this process may use; got {args.threads}"
+        )
     if args.mnist is not None and not args.mnist.is_dir():
         parser.error(f"--mnist: no directory at {args.mnist} (expected one holding *-idx3-ubyte[.gz] files)")
     if args.corpus is not None and not args.corpus.is_file():
@@ -91,26 +102,84 @@ def parse_args(argv=None):
     return config, sections, args.threads
 
 
+def available_cores():
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def check_inputs(config, sections):
+    """Before any work: the data each section will read is readable and ``--out`` is a writable
+    directory (created when missing), so that a bad run fails in a second, not after training."""
+    if config.mnist is not None and {"classifiers", "autoencoder"} & set(sections):
+        check_idx_directory(config.mnist)
+    if config.corpus is not None and "skipgram" in sections:
+        from numpy_impl.text.corpus import Corpus
+
+        next(iter(Corpus.from_path(config.corpus)), None)  # opens it and reads its first line
+    check_writable_directory(config.out, "--out")
+
+
 def main(argv=None):
     config, sections, threads = parse_args(argv)
+    summary = Summary(config.out / "summary.json", sys.argv[1:] if argv is None else list(argv))
+    try:
+        check_inputs(config, sections)
+        with PathLock(config.out, "output directory --out", directory=True), stop_on_signals():
+            remove_stale_temporaries_below(config.out)
+            remove_stale_locks_below(config.out)
+            run_sections(config, sections, threads, summary)
+    except Stopped as stop:
+        summary.unfinished(str(stop))
+        print(f"paritynets: {stop} in section {summary.running}; {summary.kept()}", file=sys.stderr)
+        return stop.code
+    except (InputError, FileNotFoundError, ConnectionError, FloatingPointError) as err:
+        summary.unfinished(f"error: {err}")
+        kept = f" ({summary.kept()})" if summary.running else ""
+        print(f"paritynets: error: {err}{kept}", file=sys.stderr)
+        return 1 if isinstance(err, FloatingPointError) else 2
+    print(f"\nsummary: {summary.path}")
+    return 0
+
+
+def run_sections(config, sections, threads, summary):
     from threadpoolctl import threadpool_limits
 
-    summary = {"argv": sys.argv[1:] if argv is None else list(argv)}
-    try:
-        with threadpool_limits(limits=threads):
-            import torch
+    with threadpool_limits(limits=threads):
+        import torch
 
-            torch.set_num_threads(threads)
-            for name in sections:
-                summary[name] = run_section(name, config)
-    except (InputError, FileNotFoundError, ConnectionError, FloatingPointError) as err:
-        print(f"paritynets: error: {err}", file=sys.stderr)
-        return 1 if isinstance(err, FloatingPointError) else 2
-    path = config.out / "summary.json"
-    with atomic_open(path) as f:
-        json.dump(summary, f, indent=1, default=_plain)
-    print(f"\nsummary: {path}")
-    return 0
+        torch.set_num_threads(threads)
+        for name in sections:
+            summary.running = name
+            summary.add(name, run_section(name, config))
+        summary.running = None
+
+
+class Summary:
+    """``summary.json``: rewritten (atomically) as soon as each section finishes, so a run that
+    stops or fails keeps the sections it finished; ``running`` names the section under way."""
+
+    def __init__(self, path, argv):
+        self.path, self.entries, self.running = path, {"argv": argv}, None
+
+    def add(self, name, entry):
+        self.entries[name] = entry
+        self.write(self.entries)
+
+    def unfinished(self, reason):
+        """The run stopped in section ``running``: the finished ones and why, when any section ran."""
+        if self.running is not None:
+            self.write(self.entries | {"unfinished": {"section": self.running, "reason": reason}})
+
+    def write(self, entries):
+        with atomic_open(self.path) as f:
+            json.dump(entries, f, indent=1, default=_plain)
+
+    def kept(self):
+        done = [k for k in self.entries if k != "argv"]
+        return (
+            f"{self.path} keeps the finished sections ({', '.join(done)})"
+            if done
+            else "no section had finished"
+        )
 
 
 def run_section(name, config):

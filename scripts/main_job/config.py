@@ -11,6 +11,7 @@ from pathlib import Path
 
 from numpy_impl.arrays import float_dtype
 from numpy_impl.checks import InputError, one_of, positive_int
+from numpy_impl.checks import seed as check_seed
 
 REFERENCE = {
     "classifiers": {"epochs": 30, "lr": 0.1, "batch_size": 64, "hidden": 128},
@@ -45,8 +46,8 @@ class RunConfig:
     corpus: Path | None = None
 
     def __post_init__(self):
-        positive_int(self.seed, "seed", minimum=0)
-        positive_int(self.split_seed, "split_seed", minimum=0)
+        check_seed(self.seed, "seed")  # gensim takes no seed >= 2**32: refused here, before any work
+        check_seed(self.split_seed, "split_seed")
         if self.epochs is not None:
             positive_int(self.epochs, "epochs")
         object.__setattr__(self, "dtype", float_dtype(self.dtype).name)

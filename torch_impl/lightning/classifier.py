@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from torchmetrics.classification import MulticlassAccuracy, MulticlassConfusionMatrix
 
-from numpy_impl.checks import InputError, positive_ints
+from numpy_impl.checks import InputError, one_of, positive_ints
 
 from .metrics import ExampleMean
 from .system import TwinSystem
@@ -45,6 +45,7 @@ class ClassifierSystem(TwinSystem):
         **options,
     ):
         super().__init__(**options)
+        one_of(architecture, ("mlp", "linear"), "architecture")
         self.sizes = positive_ints(sizes, "sizes", min_length=2)
         if architecture == "linear" and len(self.sizes) != 2:
             raise InputError(f"a linear classifier has sizes (n_features, n_classes); got {list(sizes)}")

@@ -15,6 +15,7 @@ here rather than left to Lightning's defaults; ``runs.py`` says where each comma
 import importlib.util
 import logging
 import re
+import shutil
 import sys
 import warnings
 from typing import Literal
@@ -26,12 +27,19 @@ from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.utilities import rank_zero_only
 
+from numpy_impl.checks import positive_int
+from numpy_impl.checks import seed as check_seed
+from numpy_impl.files import remove_stale_temporaries_below
+from numpy_impl.locks import PathLock, remove_stale_locks_below
+
 from .checkpoint_io import AtomicCheckpointIO
 from .gate import ParityGate
+from .guard import RecordRunKey, check_model_config, check_resume, read_checkpoint, run_key
 from .predictions import SavePredictions
 from .progress import EpochLines
 from .requeue import Requeue
-from .runs import keep_metrics, plan_run, run_config
+from .runs import claim, global_rank, keep_metrics, plan_run, run_config
+from .stopping import StopCleanly
 from .system import TwinSystem
 
 QUIET = (  # Lightning's messages that say nothing about this run
@@ -51,19 +59,36 @@ QUIET = (  # Lightning's messages that say nothing about this run
 class TrainCLI(LightningCLI):
     def __init__(self, args=None, run=True, **kwargs):
         quiet_lightning()
-        self.plan = None
-        super().__init__(
-            TwinSystem,
-            LightningDataModule,
-            subclass_mode_model=True,
-            subclass_mode_data=True,
-            args=args,
-            run=run,
-            auto_configure_optimizers=False,  # optimizers are the systems' typed hyperparameters
-            save_config_kwargs={"overwrite": True},  # a resumed run rewrites its own config.yaml
-            seed_everything_default=0,
-            **kwargs,
-        )
+        self.plan = self.lock = self.checkpoint = self.key = None
+        self.runs = run  # run=False only builds the objects: no run directory is claimed then
+        try:
+            super().__init__(
+                TwinSystem,
+                LightningDataModule,
+                subclass_mode_model=True,
+                subclass_mode_data=True,
+                args=args,
+                run=run,
+                auto_configure_optimizers=False,  # optimizers are the systems' typed hyperparameters
+                save_config_kwargs={"overwrite": True},  # a resumed run rewrites its own config.yaml
+                seed_everything_default=0,
+                **kwargs,
+            )
+        except BaseException:
+            self.discard_unused_run()
+            raise
+        finally:
+            if self.lock is not None:
+                self.lock.release()
+
+    def discard_unused_run(self):
+        """A run directory this command created and that trained no step goes again (a refused
+        or failed command leaves the disk as it found it)."""
+        trainer = getattr(self, "trainer", None)
+        if self.plan is not None and self.plan.created and (trainer is None or trainer.global_step == 0):
+            shutil.rmtree(self.plan.log_dir, ignore_errors=True)
+            if self.plan.root_created:
+                shutil.rmtree(self.plan.save_dir, ignore_errors=True)
 
     def add_arguments_to_parser(self, parser):
         parser.add_argument("--parity_gate", type=bool, default=True, help="check the twins before training")
@@ -76,14 +101,43 @@ class TrainCLI(LightningCLI):
         super().parse_arguments(parser, args)
         subcommand = self.config.get("subcommand")
         config = self.config[subcommand] if subcommand else self.config
+        seed = config.get("seed_everything")
+        if not isinstance(seed, bool) and seed is not None:  # Lightning would refuse it deep in its code
+            check_seed(seed, "--seed_everything")
         root = config.trainer.default_root_dir or "runs"
         ckpt_path, self.plan = plan_run(subcommand or "fit", root, config.get("ckpt_path"))
+        self.checkpoint = read_checkpoint(ckpt_path) if ckpt_path not in (None, "best") else None
         if subcommand:
             config.ckpt_path = ckpt_path
+
+    def _parse_ckpt_path(self):
+        subcommand = self.config.get("subcommand")
+        if self.checkpoint is not None and subcommand:
+            config = self.config[subcommand]
+            check_model_config(config.ckpt_path, self.checkpoint, config.model, resuming=subcommand == "fit")
+        super()._parse_ckpt_path()
+
+    def claim_run(self, config, trainer):
+        """Before anything is written: the checkpoint suits this run (``guard``); then the run's
+        directory is taken and held, and what a killed run left there is cleaned."""
+        if self.subcommand in (None, "fit"):
+            self.key = run_key(self.model, self.datamodule, trainer, config.get("seed_everything"))
+            if self.checkpoint is not None:
+                check_resume(config.ckpt_path, self.checkpoint, self.key)
+        plan = claim(self.plan)
+        if global_rank() == 0:
+            existed = plan.log_dir.is_dir()
+            self.lock = PathLock(plan.log_dir, f"run directory of {self.subcommand or 'fit'}", directory=True)
+            self.lock.acquire()
+            plan.created = plan.created or not existed
+            remove_stale_temporaries_below(plan.save_dir)  # a killed run's, of any version
+            remove_stale_locks_below(plan.save_dir)
 
     def instantiate_trainer(self, **kwargs):
         config = self.config[self.subcommand] if self.subcommand else self.config
         trainer = self._get(self.config_init, "trainer", default={})
+        if self.runs:
+            self.claim_run(config, trainer)
         bar = trainer.get("enable_progress_bar")  # the config's choice, else --progress
         if bar is None:
             bar = {"auto": sys.stdout.isatty(), "bar": True}.get(config.progress, False)
@@ -114,9 +168,11 @@ class TrainCLI(LightningCLI):
             return []
         callbacks = [
             ParityGate(config.parity_gate),
+            RecordRunKey(self.key),
+            StopCleanly(),
             ModelCheckpoint(save_last=True, enable_version_counter=False),  # every epoch's end
         ]
-        if config.checkpoint_every:
+        if positive_int(config.checkpoint_every, "--checkpoint_every", minimum=0):
             callbacks.append(
                 ModelCheckpoint(
                     every_n_train_steps=config.checkpoint_every,

@@ -19,11 +19,12 @@ import importlib
 import json
 from pathlib import Path
 
-import torch
-
-from numpy_impl.checks import InputError
+from numpy_impl.checks import InputError, MissingFileError
 
 from ..bridge import save_state_dict
+from .guard import read_checkpoint
+
+SYSTEMS = ("ClassifierSystem", "AutoencoderSystem", "SkipGramSystem")  # what a class path may name
 
 
 def load_system(checkpoint, system_class=None):
@@ -31,14 +32,17 @@ def load_system(checkpoint, system_class=None):
     hyperparameters (``_class_path``), else ``system_class``."""
     checkpoint = Path(checkpoint)
     if not checkpoint.is_file():
-        raise FileNotFoundError(f"no checkpoint at {checkpoint}")
-    hparams = torch.load(checkpoint, map_location="cpu", weights_only=True).get("hyper_parameters", {})
+        raise MissingFileError(f"no checkpoint at {checkpoint}")
+    hparams = read_checkpoint(checkpoint, "checkpoint")["hyper_parameters"]
     if system_class is None:
         path = hparams.get("_class_path")
         if path is None:
             raise InputError(f"{checkpoint} does not name its system class; pass system_class=")
-        module, _, name = path.rpartition(".")
-        system_class = getattr(importlib.import_module(module), name)
+        if path.rpartition(".")[2] not in SYSTEMS:
+            raise InputError(
+                f"{checkpoint} names the system {path}, which is not one of {', '.join(SYSTEMS)}"
+            )
+        system_class = getattr(importlib.import_module("torch_impl.lightning"), path.rpartition(".")[2])
     return system_class.load_from_checkpoint(checkpoint, map_location="cpu", weights_only=True)
 
 

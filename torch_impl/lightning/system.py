@@ -32,7 +32,7 @@ from ..bridge import to_numpy_state_dict
 from ..tensors import torch_dtype
 from .distributed import check_replicas
 from .metrics import ExampleMean
-from .optimizers import build_optimizer, schedule, set_lr
+from .optimizers import build_optimizer, check_hparams, schedule, set_lr
 
 TWINS = {
     name: (getattr(numpy_impl, name), getattr(torch_impl, name))
@@ -60,6 +60,7 @@ class TwinSystem(pl.LightningModule):
     ):
         super().__init__()
         self.save_hyperparameters()  # the subclass's arguments too (Lightning reads the callers' frames)
+        check_hparams(self.hparams)
         self.model = None
         self.train_loss = ExampleMean()
         self._lr_schedule = None
