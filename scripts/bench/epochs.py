@@ -44,11 +44,16 @@ def _default_mnist():
     return Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist"
 
 
-def trainer(model_name, engine, batch, data, *, dtype=np.float32, seed=0):
+def trainer(model_name, engine, batch, data, *, dtype=np.float32, seed=0, sizes=None):
     """A function that trains ``engine``'s twin of ``model_name`` for one epoch on ``data`` (x, y)
     cut into batches of ``batch`` and returns that epoch's seconds; every call trains the same
-    epoch's batches again, the model and optimizer carrying on."""
+    epoch's batches again, the model and optimizer carrying on. ``sizes``: other layer sizes for
+    the MLP or the autoencoder (e.g. (784, 512, 10))."""
     class_name, args, optimizer = MODELS[model_name]
+    if sizes is not None:
+        if model_name == "linear":
+            raise ValueError("sizes applies to the mlp and the autoencoder; the linear model has none")
+        args = (tuple(sizes),)
     x, y = data
     arrays = (x,) if model_name == "autoencoder" else (x, y)
     if engine == "numpy":
@@ -80,17 +85,21 @@ def trainer(model_name, engine, batch, data, *, dtype=np.float32, seed=0):
     return one_epoch
 
 
-def epoch_seconds(model_name, engine, batch, rows=8000, *, repeats=5, dtype=np.float32, data=None):
+def epoch_seconds(
+    model_name, engine, batch, rows=8000, *, repeats=5, dtype=np.float32, data=None, sizes=None
+):
     """The median seconds per epoch of ``engine``'s twin over ``repeats`` epochs after a warm-up."""
-    one_epoch = trainer(model_name, engine, batch, data or mnist_rows(rows), dtype=dtype)
+    one_epoch = trainer(model_name, engine, batch, data or mnist_rows(rows), dtype=dtype, sizes=sizes)
     one_epoch()
     return statistics.median(one_epoch() for _ in range(repeats))
 
 
-def side_by_side(model_name, batch, rows=8000, *, engines=ENGINES, repeats=5, dtype=np.float32, data=None):
+def side_by_side(
+    model_name, batch, rows=8000, *, engines=ENGINES, repeats=5, dtype=np.float32, data=None, sizes=None
+):
     """{engine: median seconds per epoch}, the engines' epochs interleaved after one warm-up each."""
     data = data or mnist_rows(rows)
-    runs = {engine: trainer(model_name, engine, batch, data, dtype=dtype) for engine in engines}
+    runs = {engine: trainer(model_name, engine, batch, data, dtype=dtype, sizes=sizes) for engine in engines}
     seconds = {engine: [] for engine in engines}
     for round_ in range(repeats + 1):
         for engine, one_epoch in runs.items():
@@ -112,14 +121,34 @@ def mlp_step_flops(sizes, batch):
 
 def mlp_step_rate(sizes=(784, 128, 10), batch=256, rows=8000, *, repeats=5, data=None):
     """FLOP/s of the NumPy MLP's float32 training step (``numpy_step``: forward, backward, SGD
-    update) over an epoch's batches, gathered beforehand: the median of ``repeats`` epochs."""
+    update) over an epoch's full batches, gathered beforehand: the median of ``repeats`` epochs."""
+    return mlp_step_share(sizes, batch, rows, repeats=repeats, data=data)["step"]
+
+
+def mlp_step_share(sizes=(784, 128, 10), batch=256, rows=8000, *, repeats=5, data=None):
+    """{"step": the MLP step's FLOP/s, "matmul": the machine's (``matmul_rate``), "fraction"}, an
+    epoch of steps and a matmul measurement taken in turn, so that both see the same load."""
+    from .machine import matmul_rate
+
+    epoch, n_steps = _step_epoch(sizes, batch, data or mnist_rows(rows))
+    epoch()
+    seconds, peaks = [], []
+    for _ in range(repeats):
+        seconds.append(epoch())
+        peaks.append(matmul_rate(repeats=3))
+    step = mlp_step_flops(sizes, batch) * n_steps / statistics.median(seconds)
+    peak = statistics.median(peaks)
+    return {"step": step, "matmul": peak, "fraction": step / peak}
+
+
+def _step_epoch(sizes, batch, data):
+    """(a function timing one epoch of NumPy MLP steps on ``data``'s full batches, their count)."""
     import numpy_impl
     from numpy_impl.optim import SGD
     from numpy_impl.training import epoch_batches, numpy_step
 
-    x, y = data or mnist_rows(rows)
     model = numpy_impl.MLP(sizes, seed=0, dtype=np.float32)
-    x, y = model.validate((x, y))
+    x, y = model.validate(data)
     full = [(x[r], y[r]) for r in epoch_batches(len(x), batch, 0, 0) if len(r) == batch]
     opt = SGD(model.parameters(), lr=0.1)
 
@@ -129,15 +158,13 @@ def mlp_step_rate(sizes=(784, 128, 10), batch=256, rows=8000, *, repeats=5, data
             numpy_step(model, opt, b)
         return time.perf_counter() - started
 
-    epoch()
-    seconds = statistics.median(epoch() for _ in range(repeats))
-    return mlp_step_flops(sizes, batch) * len(full) / seconds
+    return epoch, len(full)
 
 
 def report(rows=8000, batches=(64, 256), repeats=5):
     """The NumPy / torch ratios of every model and batch size and the MLP step's share of the
     matmul rate, as printed lines, measured on one thread in this run."""
-    from .machine import matmul_rate, one_thread
+    from .machine import one_thread
 
     data = mnist_rows(rows)
     lines = [f"seconds per epoch, MNIST {rows} rows, float32, one thread, median of {repeats}"]
@@ -149,11 +176,10 @@ def report(rows=8000, batches=(64, 256), repeats=5):
                     f"  {name:>11s} batch {batch:>4d}: numpy {s['numpy']:.3f}  torch {s['torch']:.3f}"
                     f"  numpy/torch {s['numpy'] / s['torch']:.2f}"
                 )
-        peak, step = matmul_rate(), mlp_step_rate(data=data, repeats=repeats)
-        peak_after = matmul_rate()
+        share = mlp_step_share(data=data, repeats=repeats)
     lines.append(
-        f"  matmul 256x784 @ 784x128: {peak / 1e9:.0f} GFLOP/s (after: {peak_after / 1e9:.0f}); "
-        f"MLP step at batch 256: {step / 1e9:.0f} GFLOP/s = {100 * step / max(peak, peak_after):.0f} %"
+        f"  matmul 256x784 @ 784x128: {share['matmul'] / 1e9:.0f} GFLOP/s; MLP 784-128-10 step at batch "
+        f"256: {share['step'] / 1e9:.0f} GFLOP/s = {100 * share['fraction']:.0f} % of it"
     )
     return "\n".join(lines)
 
