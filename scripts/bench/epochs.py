@@ -47,7 +47,7 @@ def _default_mnist():
 def trainer(model_name, engine, batch, data, *, dtype=np.float32, seed=0, sizes=None):
     """A function that trains ``engine``'s twin of ``model_name`` for one epoch on ``data`` (x, y)
     cut into batches of ``batch`` and returns that epoch's seconds; every call trains the same
-    epoch's batches again, the model and optimizer carrying on. ``sizes``: other layer sizes for
+    epoch's batches again, the model (``.model``) and optimizer carrying on. ``sizes``: other layer sizes for
     the MLP or the autoencoder (e.g. (784, 512, 10))."""
     class_name, args, optimizer = MODELS[model_name]
     if sizes is not None:
@@ -82,6 +82,7 @@ def trainer(model_name, engine, batch, data, *, dtype=np.float32, seed=0, sizes=
         history = fit(model, opt, arrays, epochs=1, batch_size=batch, seed=seed, progress="off")
         return history.seconds[0]
 
+    one_epoch.model = model  # what it trains, for a look after the run
     return one_epoch
 
 
