@@ -119,7 +119,7 @@ class SkipGram(Model):
         loss, scale = reduce_loss(per_pair, reduction)
 
         def backward():
-            (dscores,) = loss_backward(np.full(len(per_pair), scale))
+            (dscores,) = loss_backward(np.full(len(per_pair), scale, dtype=per_pair.dtype))
             dv, du = scores_backward(dscores)
             (dinput,) = input_backward(dv)
             (doutput,) = output_backward(du)
