@@ -45,10 +45,8 @@ class NegativeSampler:
         """Word ids of ``shape``, int64."""
         u = rng.random(shape) * len(self.alias)
         column = u.astype(np.int64)
-        threshold, alias = (
-            np.take(self.threshold, column),
-            np.take(self.alias, column),
-        )  # faster than [column]
+        threshold = np.take(self.threshold, column)  # self.threshold[column], faster
+        alias = np.take(self.alias, column)
         return np.where(u - column < threshold, column, alias)
 
 
