@@ -148,7 +148,10 @@ def main(argv=None):
         )
         for d in args.device or ["cpu"]
     }
-    print(f"training throughput, {args.dtype}, median of {args.repeats} blocks of {args.steps} steps:")
+    print(
+        f"training throughput, {args.dtype}, median of {args.repeats} blocks of {args.steps} steps "
+        f"(cpu: {torch.get_num_threads()} threads):"
+    )
     print(table(by_device))
     return 0
 
