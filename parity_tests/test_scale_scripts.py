@@ -37,7 +37,7 @@ def gpu_check(tmp_path, python, **env):
 def test_the_gpu_check_with_cuda_hidden_says_so_in_one_line_and_exits_0(tmp_path):
     status, out, err = gpu_check(tmp_path, sys.executable, CUDA_VISIBLE_DEVICES="")
     assert (status, err) == (0, "")
-    assert out == "no GPU: skipped: torch.cuda.is_available() is False\n"
+    assert out.count("\n") == 1 and out.startswith("no GPU: skipped: torch.cuda.is_available() is False")
 
 
 def test_the_gpu_check_without_torch_says_so_in_one_line_and_exits_0(tmp_path):
@@ -47,6 +47,16 @@ def test_the_gpu_check_without_torch_says_so_in_one_line_and_exits_0(tmp_path):
     status, out, err = gpu_check(tmp_path, no_torch)
     assert (status, err) == (0, "")
     assert out.count("\n") == 1 and out.startswith("no GPU: skipped: no torch at ")
+
+
+def test_the_gpu_check_fails_where_a_gpu_is_listed_but_the_python_has_no_torch(tmp_path):
+    (tmp_path / "bin").mkdir()
+    for name, script in (("python", "exit 1"), ("bin/nvidia-smi", "echo 'GPU 0: NVIDIA H200 (UUID: GPU-0)'")):
+        (tmp_path / name).write_text(f"#!/bin/sh\n{script}\n")
+        (tmp_path / name).chmod(0o755)
+    path = f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}"
+    status, out, _ = gpu_check(tmp_path, tmp_path / "python", PATH=path)
+    assert status == 1 and "nvidia-smi lists a GPU but" in out and "no GPU: skipped" not in out
 
 
 def test_throughput_on_the_cpu_is_a_positive_rate_per_model():

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The GPU check, from a fresh checkout:   bash scripts/gpu_check.sh
 #
-# Without CUDA it prints one line, "no GPU: skipped: <why>", and exits 0. With CUDA it sets up .venv
+# Without CUDA it prints one line, "no GPU: skipped: <why>", and exits 0 (a GPU that nvidia-smi
+# lists but no torch to use it is a failure). With CUDA it sets up .venv
 # (the README's command with the dev extra; an existing .venv is reused) and runs, each part under
 # a timeout, stopping with a non-zero status at the first failure:
 #   1. parity_tests/test_devices.py: the twins against autograd on CUDA in float64 and float32
@@ -32,11 +33,19 @@ else
         timeout 1200 .venv/bin/python -m pip install -q -c constraints.txt -e '.[dev]'
     fi
     if ! n=$(gpus); then
-        echo "no GPU: skipped: no torch at $python (and nvidia-smi finds no GPU to set it up for)"
+        if timeout 30 nvidia-smi -L >/dev/null 2>&1; then
+            echo "gpu check: nvidia-smi lists a GPU but $python has no torch (unset PARITYNETS_PYTHON to set up .venv)"
+            exit 1
+        fi
+        echo "no GPU: skipped: no torch at $python and nvidia-smi finds no GPU to set it up for"
         exit 0
     fi
     if [ "$n" = 0 ]; then
-        echo "no GPU: skipped: torch.cuda.is_available() is False"
+        listed=$(timeout 30 nvidia-smi -L 2>/dev/null | grep -c "^GPU" || true) hint=
+        if [ "${listed:-0}" -gt 0 ]; then  # GPUs hidden (CUDA_VISIBLE_DEVICES) or a CPU-only torch
+            hint=" (nvidia-smi lists $listed GPUs: CUDA_VISIBLE_DEVICES, or a CPU-only torch?)"
+        fi
+        echo "no GPU: skipped: torch.cuda.is_available() is False$hint"
         exit 0
     fi
     accelerator=gpu device=cuda backend=nccl
