@@ -113,7 +113,8 @@ def _gensim(engine, s, *, workers, **_):
 def _lightning(engine, s, *, shuffle, **_):
     """``paritynets-train fit --config configs/skipgram.yaml`` at the setting, in this process;
     time = from the first training epoch's start to the last one's end (loaders, gate, steps,
-    logging, epoch-end checkpoints), validation off (the scores are taken after)."""
+    logging, the checkpoint at each epoch's end), validation and the config's mid-epoch
+    checkpoints off (the scores are taken after)."""
     from numpy_impl.embeddings import WordVectors
     from torch_impl.lightning.cli import TrainCLI
 
@@ -127,7 +128,7 @@ def _lightning(engine, s, *, shuffle, **_):
             f"--seed_everything={s['seed']}",
         ]
         args += [f"--model.dim={s['dim']}", f"--model.dtype={s['dtype']}", f"--model.seed={s['seed']}"]
-        args += [f"--threads={_threads()}"]
+        args += [f"--threads={_threads()}", "--checkpoint_every=0"]  # last.ckpt at each epoch's end only
         cli = TrainCLI(args=args, run=False)
         clock = timer()
         cli.trainer.callbacks.append(clock)
@@ -223,6 +224,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1, help="torch and BLAS threads (default 1)")
     parser.add_argument("--quick", action="store_true", help="lee_background, 1 epoch, 2 rounds")
+    parser.add_argument("--shuffle", action="store_true", help="the twins' pairs shuffled in each epoch")
     parser.add_argument("--json", help="write every run and the medians to this file")
     for key, value in SETTING.items():
         parser.add_argument(f"--{key.replace('_', '-')}", type=type(value), default=value)
@@ -235,7 +237,11 @@ def main(argv=None):
 
     with set_threads(args.threads):
         result = side_by_side(
-            args.engines.split(","), repeats=args.repeats, gensim_workers=args.gensim_workers, **setting
+            args.engines.split(","),
+            repeats=args.repeats,
+            gensim_workers=args.gensim_workers,
+            shuffle=args.shuffle,
+            **setting,
         )
     print(report(result))
     if args.json:
