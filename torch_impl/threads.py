@@ -5,7 +5,7 @@ Lightning ``paritynets-train fit --threads N`` (each DDP rank sets its own), the
 are (torch's default: one per core).
 
 Why one by default in tests and benchmarks: on a busy 2-core machine two torch threads made a
-training step slower and its timings bimodal, not faster (docs/performance.md).
+training step slower and its timings bimodal, not faster (docs/lightning.md, "Speed").
 """
 
 from contextlib import contextmanager
