@@ -66,6 +66,15 @@ class TwinSystem(pl.LightningModule):
         self._lr_schedule = None
         self._logged_epoch = None
 
+    def __setattr__(self, name, value):
+        # Lightning sets _current_fx_name around every hook, ~45 times a step: nn.Module's
+        # __setattr__ checks each against the parameters, buffers and submodules (a quarter of
+        # Lightning's own time per step on a CPU); a plain string attribute needs none of that
+        if name == "_current_fx_name":
+            object.__setattr__(self, name, value)
+        else:
+            super().__setattr__(name, value)
+
     # the twin
     def twin_spec(self):
         raise NotImplementedError
