@@ -102,11 +102,14 @@ def start(args, **options):
     )
 
 
-def wait_for(path, process, seconds=60):
+def wait_for(path, process, seconds=60, holding=None):
+    """Until ``path`` exists (and, with ``holding``, its text contains it) while ``process`` runs."""
     deadline = time.monotonic() + seconds
-    while not Path(path).exists():
+    while not (Path(path).exists() and (holding is None or holding in Path(path).read_text())):
         assert process.poll() is None, process.stderr.read()
-        assert time.monotonic() < deadline, f"{path} never appeared"
+        assert time.monotonic() < deadline, f"{path} never appeared" + (
+            f" holding {holding}" if holding else ""
+        )
         time.sleep(0.01)
 
 
@@ -139,7 +142,8 @@ def test_a_second_paritynets_on_one_out_is_refused_and_sigterm_keeps_the_finishe
         second = subprocess.run([*args, "--quick"], cwd=ROOT, env=ENV, capture_output=True, text=True)
         assert second.returncode == 2, second.stderr
         assert f"--out {out} is in use by another run: pid {first.pid}" in second.stderr
-        wait_for(out / "summary.json", first, seconds=120)  # the classifiers section finished
+        # summary.json is written when the run starts, then again as each section finishes
+        wait_for(out / "summary.json", first, seconds=120, holding='"classifiers"')
         first.send_signal(signal.SIGTERM)
         _, err = first.communicate(timeout=60)
     finally:
