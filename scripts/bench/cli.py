@@ -14,6 +14,7 @@ import argparse
 import json
 import shlex
 import sys
+import time
 from pathlib import Path
 
 from .threads import ensure_one_thread
@@ -64,8 +65,10 @@ def run(s, only=None):
     for key, function in row_table().items():
         if only and key[0] not in only:
             continue
-        print(f"[bench] {key} ...", file=sys.stderr, flush=True)
-        results["rows"][key] = run_row(function, s, images)
+        started = time.perf_counter()
+        results["rows"][key] = row = run_row(function, s, images)
+        row["row_seconds"] = time.perf_counter() - started
+        print(f"[bench] {key}: {row['status']} in {row['row_seconds']:.1f} s", file=sys.stderr, flush=True)
     return results, images
 
 
