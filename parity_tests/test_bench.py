@@ -148,6 +148,27 @@ def test_plots_are_valid_png(tmp_path):
     assert plots.plot_growth({"status": "not available", "reason": "..."}, tmp_path) == {}
 
 
+REEXEC = """
+import sys
+import numpy  # loaded before the benchmark, with the caller's thread settings
+from scripts.bench.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_caller_that_loaded_numpy_first_gets_a_one_thread_run(tmp_path):
+    """NumPy's BLAS reads its thread count once: main() re-executes itself with the variables pinned."""
+    environ = {**os.environ, "PYTHONPATH": python_path(), "OPENBLAS_NUM_THREADS": "2", "OMP_NUM_THREADS": "2"}
+    command = [sys.executable, "-c", REEXEC, "--quick", "--only", "g", "--out", str(tmp_path)]
+    done = subprocess.run(command, cwd=ROOT, env=environ, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    results = json.loads((tmp_path / "bench.json").read_text())
+    assert list(results["rows"]) == ["g_gpu"]
+    threads = results["meta"]["threads"]
+    assert threads["OPENBLAS_NUM_THREADS"] == threads["OMP_NUM_THREADS"] == "1"
+    assert all(pool["threads"] == 1 for pool in threads.get("blas", []))
+
+
 def test_quick_refuses_to_write_the_readme(tmp_path):
     done = bench("--quick", "--readme", "--out", str(tmp_path))
     assert done.returncode == 2
