@@ -169,11 +169,24 @@ def test_a_caller_that_loaded_numpy_first_gets_a_one_thread_run(tmp_path):
     assert all(pool["threads"] == 1 for pool in threads.get("blas", []))
 
 
-def test_quick_refuses_to_write_the_readme(tmp_path):
-    done = bench("--quick", "--readme", "--out", str(tmp_path))
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--quick", "--readme"], "--readme is refused with --quick or --only"),
+        (["--readme", "{bare}"], "must hold exactly one <!-- bench:start -->"),
+        (["--readme", "{missing}"], "is not a file"),
+        (["--only", "a,z"], "--only takes row letters a-g"),
+        (["--repeats", "3"], "repeats must be an integer >= 5"),
+    ],
+)
+def test_bad_options_are_refused_before_anything_runs(tmp_path, args, message):
+    (tmp_path / "bare.md").write_text("no markers\n")
+    names = {"bare": tmp_path / "bare.md", "missing": tmp_path / "missing.md"}
+    done = bench(*(a.format(**names) for a in args), "--out", str(tmp_path / "out"))
     assert done.returncode == 2
-    assert "--readme is refused with --quick" in done.stderr
-    assert not (tmp_path / "bench.json").exists()
+    assert message in done.stderr and "[bench]" not in done.stderr  # no row started
+    assert not (tmp_path / "out" / "bench.json").exists()
+    assert (tmp_path / "bare.md").read_text() == "no markers\n"
 
 
 TEXT = "# title\n\nbefore\n\n<!-- bench:start -->\nold table\n<!-- bench:end -->\n\nafter\n"

@@ -11,6 +11,7 @@ machine only). A row that cannot be measured says why; the others still run.
 """
 
 import argparse
+import importlib
 import json
 import shlex
 import sys
@@ -39,22 +40,25 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
-def row_table():
-    from . import baselines, growth, parity, rows
+# row key -> (module, function), imported when the run starts (after the threads are pinned)
+ROWS = {
+    "a_per_model": ("rows", "per_model"),
+    "b_sklearn": ("baselines", "versus_sklearn"),
+    "c_skipgram": ("rows", "skipgram_speed"),
+    "d_parity": ("parity", "parity_time"),
+    "e_machine": ("rows", "machine"),
+    "f_growth": ("growth", "curves"),
+    "g_gpu": ("rows", "gpu"),
+}
 
-    return {
-        "a_per_model": rows.per_model,
-        "b_sklearn": baselines.versus_sklearn,
-        "c_skipgram": rows.skipgram_speed,
-        "d_parity": parity.parity_time,
-        "e_machine": rows.machine,
-        "f_growth": growth.curves,
-        "g_gpu": rows.gpu,
-    }
+
+def row_function(key):
+    module, name = ROWS[key]
+    return getattr(importlib.import_module(f"scripts.bench.{module}"), name)
 
 
 def run(s, only=None):
-    """{"meta": ..., "rows": {key: row}}; ``only`` picks rows by letter."""
+    """({"rows": {key: row}}, the images); ``only`` picks rows by letter."""
     from .data import load_images
     from .helpers import run_row
     from .threads import torch_one_thread
@@ -62,45 +66,72 @@ def run(s, only=None):
     torch_one_thread()
     images = load_images(s.mnist, s.rows)
     results = {"rows": {}}
-    for key, function in row_table().items():
+    for key in ROWS:
         if only and key[0] not in only:
             continue
         started = time.perf_counter()
-        results["rows"][key] = row = run_row(function, s, images)
+        results["rows"][key] = row = run_row(row_function(key), s, images)
         row["row_seconds"] = time.perf_counter() - started
         print(f"[bench] {key}: {row['status']} in {row['row_seconds']:.1f} s", file=sys.stderr, flush=True)
     return results, images
+
+
+def check_arguments(args):
+    """The run's ``Settings`` and the rows it picks, refusing bad options before anything is timed."""
+    from numpy_impl.checks import InputError
+    from numpy_impl.files import check_writable_directory
+
+    from . import config, readme
+
+    only = set(args.only.split(",")) if args.only else None
+    if only and not only <= {key[0] for key in ROWS}:
+        raise InputError(f"--only takes row letters a-g separated by commas; got {args.only!r}")
+    if args.readme:
+        if args.quick or only:
+            raise InputError("--readme is refused with --quick or --only: the section holds a whole full run")
+        path = Path(args.readme)
+        if not path.is_file():
+            raise InputError(f"--readme {path} is not a file")
+        readme.replace_section(path.read_text(encoding="utf-8"), "", name=str(path))  # markers present?
+    s = config.settings(args.out, args.mnist, args.quick, args.repeats)
+    check_writable_directory(s.out, "--out")
+    return s, only
+
+
+def write_outputs(results, s, args):
+    """bench.json, the plots and, with ``--readme``, the README's section; returns the tables."""
+    from numpy_impl.files import atomic_open
+
+    from . import plots, readme, report
+
+    if "f_growth" in results["rows"]:
+        results["plots"] = plots.plot_growth(results["rows"]["f_growth"], s.out)
+    tables = report.tables(results)
+    with atomic_open(s.out / "bench.json") as f:
+        f.write(json.dumps(results, indent=1, default=str) + "\n")
+    if args.readme:
+        path = readme.rewrite(
+            args.readme, readme.section(tables, results["meta"]["command"], results["meta"])
+        )
+        print(f"rewrote the performance section of {path}", file=sys.stderr)
+    return tables
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     ensure_one_thread(argv)
     from numpy_impl.checks import InputError
-    from numpy_impl.files import check_writable_directory
 
-    from . import config, meta, plots, readme, report
+    from . import meta
 
     args = parse_args(argv)
     try:
-        if args.quick and args.readme:
-            raise InputError("--readme is refused with --quick: a smoke run's figures mean nothing")
-        s = config.settings(args.out, args.mnist, args.quick, args.repeats)
-        check_writable_directory(s.out, "--out")
-        only = set(args.only.split(",")) if args.only else None
-        results, images = run(s, only)
+        s, only = check_arguments(args)
     except InputError as error:
         print(f"paritynets-bench: error: {error}", file=sys.stderr)
         return 2
-    command = "paritynets-bench " + shlex.join(argv) if argv else "paritynets-bench"
-    results = {"meta": meta.environment(command.strip(), images.source), **results}
-    if "f_growth" in results["rows"]:
-        results["plots"] = plots.plot_growth(results["rows"]["f_growth"], s.out)
-    tables = report.tables(results)
-    (s.out / "bench.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
-    print(tables)
-    if args.readme:
-        path = readme.rewrite(
-            args.readme, readme.section(tables, results["meta"]["command"], results["meta"])
-        )
-        print(f"rewrote the performance section of {path}", file=sys.stderr)
+    results, images = run(s, only)
+    command = " ".join(["paritynets-bench", shlex.join(argv)]).strip()
+    results = {"meta": meta.environment(command, images.source), **results}
+    print(write_outputs(results, s, args))
     return 0
