@@ -42,7 +42,7 @@ def parse_args(argv):
 
 # row key -> (module, function), imported when the run starts (after the threads are pinned)
 ROWS = {
-    "a_per_model": ("rows", "per_model"),
+    "a_per_model": ("per_model", "per_model"),
     "b_sklearn": ("baselines", "versus_sklearn"),
     "c_skipgram": ("rows", "skipgram_speed"),
     "d_parity": ("parity", "parity_time"),

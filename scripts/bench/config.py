@@ -25,7 +25,8 @@ class Settings:
     growth_rows: tuple = (1000, 2000, 4000, 8000)
     widths: tuple = (32, 64, 128, 256, 512, 1024)
     growth_batches: tuple = (16, 32, 64, 128, 256, 512, 1024)
-    vocab_sizes: tuple = (1000, 2000, 4000, 8000)
+    min_counts: tuple = (20, 10, 5, 2)  # skip-gram's vocabulary: words seen at least this often
+    skipgram: dict = field(default_factory=dict)  # the skip-gram benchmark's own setting (head500)
     memory: dict = field(default_factory=lambda: {"models": MODELS, "batches": (64, 256), "engines": ENGINES})
 
 
@@ -38,7 +39,8 @@ QUICK = dict(
     growth_rows=(128, 256),
     widths=(32, 64),
     growth_batches=(64, 128),
-    vocab_sizes=(500, 1000),
+    min_counts=(20, 5),
+    skipgram={"corpus": "lee_background", "epochs": 1},
     memory={"models": ("linear",), "batches": (64,), "engines": ("numpy", "torch")},
 )
 

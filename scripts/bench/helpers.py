@@ -1,8 +1,10 @@
 """The measurement functions other modules provide, looked up when a row runs, so that a module that
 is missing makes its row say so instead of stopping the benchmark; and the one way a row runs."""
 
+import contextlib
 import importlib
 import inspect
+import sys
 import traceback
 
 
@@ -36,7 +38,8 @@ def run_row(function, *args):
     """{"status": "ok", **figures}, {"status": "not available", "reason"} or, when the measurement
     itself breaks, {"status": "failed", "reason", "traceback"}: one row never stops the others."""
     try:
-        return {"status": "ok", **function(*args)}
+        with contextlib.redirect_stdout(sys.stderr):  # the helpers' progress lines: stdout has the tables
+            return {"status": "ok", **function(*args)}
     except Unavailable as why:
         return {"status": why.status, "reason": str(why)}
     except Exception as error:  # noqa: BLE001 (the benchmark reports a broken row and goes on)

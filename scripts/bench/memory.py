@@ -9,7 +9,7 @@ the libraries, the data and the model are loaded: the peak is the epoch's own, a
 far it rose above the resident size it started from. Where ``/proc`` lacks either, ``ru_maxrss`` is
 reported with that caveat (``method`` says which).
 
-    python -m scripts.bench.memory MODEL ENGINE BATCH ROWS [--mnist DIR]   # prints one JSON line
+    python -m scripts.bench.memory MODEL ENGINE BATCH ROWS [--mnist DIR] [--corpus NAME]   # one JSON line
 """
 
 import argparse
@@ -26,10 +26,12 @@ ROOT = Path(__file__).resolve().parents[2]
 STATUS, CLEAR_REFS = Path("/proc/self/status"), Path("/proc/self/clear_refs")
 
 
-def peak_memory(model, engine, batch, rows, mnist=None, timeout=600):
-    """{"peak_mb", "added_mb", "method"} of one epoch of ``engine``'s ``model`` in a fresh process."""
+def peak_memory(model, engine, batch, rows, mnist=None, corpus=None, timeout=600):
+    """{"peak_mb", "added_mb", "method"} of one epoch of ``engine``'s ``model`` in a fresh process
+    (``corpus``: skip-gram's, default the skip-gram benchmark's own)."""
     command = [sys.executable, "-m", "scripts.bench.memory", model, engine, str(batch), str(rows)]
     command += ["--mnist", str(mnist)] if mnist else []
+    command += ["--corpus", corpus] if corpus else []
     environ = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     done = subprocess.run(command, cwd=ROOT, env=environ, capture_output=True, text=True, timeout=timeout)
     last = done.stdout.strip().splitlines()[-1:] or [""]
@@ -66,6 +68,8 @@ def peak_kb(method):
 
 def workload(model, engine, batch, data):
     """A function training one epoch of ``engine``'s ``model`` on ``data``, everything built."""
+    if model == "skipgram":
+        return skipgram_epoch(engine, batch, data)
     if engine == "lightning":
         return lightning_epoch(model, batch, data)
     if engine == "torch":
@@ -73,6 +77,24 @@ def workload(model, engine, batch, data):
 
         torch_one_thread()
     return helper("scripts.bench.epochs", "trainer")(model, engine, batch, data)
+
+
+def skipgram_epoch(engine, batch, corpus=None):
+    """One epoch of the skip-gram benchmark's run of ``engine`` (torch: through autograd) on
+    ``corpus``; the corpus is read and tokenised and the run's modules imported before (that run
+    imports both twins' modules, so a NumPy process holds torch too), the vocabulary and batches
+    are built inside."""
+    import importlib
+
+    skipgram = "scripts.bench.skipgram"
+    modules = ["scripts.main_job.skipgram", "numpy_impl.embeddings", "torch_impl.skipgram"]
+    for module in modules + (["torch_impl.lightning.cli"] if engine == "lightning" else []):
+        importlib.import_module(module)
+    words_per_second, sentences = helper(skipgram, "words_per_second"), helper(skipgram, "sentences")
+    setting = {"epochs": 1, "batch_size": batch} | ({"corpus": corpus} if corpus else {})
+    sentences(setting.get("corpus", helper(skipgram, "SETTING")["corpus"]))
+    engine = {"torch": "torch-autograd"}.get(engine, engine)
+    return lambda: words_per_second(engine, quality=False, **setting)
 
 
 def lightning_epoch(model, batch, data):
@@ -109,10 +131,11 @@ def lightning_epoch(model, batch, data):
     return lambda: trainer.fit(system, source)
 
 
-def measure(model, engine, batch, rows, mnist=None):
+def measure(model, engine, batch, rows, mnist=None, corpus=None):
     from .data import load_images
 
-    epoch = workload(model, engine, batch, load_images(mnist, rows).rows(rows))
+    data = corpus if model == "skipgram" else load_images(mnist, rows).rows(rows)
+    epoch = workload(model, engine, batch, data)
     start_kb, method = reset_peak()
     epoch()
     peak = peak_kb(method)
@@ -126,9 +149,10 @@ def main(argv=None):
     parser.add_argument("batch", type=int)
     parser.add_argument("rows", type=int)
     parser.add_argument("--mnist")
+    parser.add_argument("--corpus")
     args = parser.parse_args(argv)
     try:
-        print(json.dumps(measure(args.model, args.engine, args.batch, args.rows, args.mnist)))
+        print(json.dumps(measure(args.model, args.engine, args.batch, args.rows, args.mnist, args.corpus)))
     except Unavailable as why:
         print(json.dumps({"reason": str(why)}))
 

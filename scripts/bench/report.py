@@ -90,14 +90,21 @@ def sklearn(row):
 
 
 def skipgram(row):
-    rows = []
-    for name, f in row["engines"].items():
-        figures = [number(f.get("words_per_second"), "", 4), number(f.get("over_gensim_1"), "×")]
-        scores = {k: v for k, v in f.items() if k in ("wordsim353", "simlex999", "analogy")}
-        rows.append(
-            [name, *figures, ", ".join(f"{k} {v:.3f}" for k, v in scores.items()) or f.get("reason", "")]
-        )
-    return markdown(["engine", "words/s", "× gensim (1 worker)", "quality"], rows)
+    rows = [
+        [
+            name,
+            number(m["words_per_s"], "", 4),
+            number(m["x_gensim"], "×"),
+            f"{m['wordsim353']:.3f}",
+            f"{m['simlex999']:.3f}",
+            f"{100 * m['analogy_accuracy']:.2f} %",
+        ]
+        for name, m in row["engines"].items()
+    ]
+    s = row["setting"]
+    setting = f"{s['corpus']}, {s['epochs']} epochs, d {s['dim']}, batch {s['batch_size']}, {s['dtype']}"
+    headers = ["engine", "words/s", "× gensim (1 worker)", "wordsim353", "simlex999", "analogies"]
+    return f"{setting}\n\n" + markdown(headers, rows)
 
 
 def parity(row):
@@ -107,10 +114,9 @@ def parity(row):
 
 
 def machine(row):
-    before, after = row["matmul_gflops"]
     return markdown(
-        ["matmul GFLOP/s (before, after)", "NumPy MLP step GFLOP/s", "share of the matmul rate"],
-        [[f"{before:.0f}, {after:.0f}", f"{row['mlp_step_gflops']:.0f}", f"{100 * row['fraction']:.0f} %"]],
+        ["matmul GFLOP/s", "NumPy MLP step GFLOP/s", "share of the matmul rate"],
+        [[f"{row['matmul_gflops']:.0f}", f"{row['mlp_step_gflops']:.0f}", f"{100 * row['fraction']:.0f} %"]],
     )
 
 
@@ -124,8 +130,8 @@ def growth(row):
                 f"{s} " + ", ".join(number(v) for v in values) for s, values in curve["series"].items()
             )
             lines.append(f"- {name} ({curve['label']} {curve['x']}, {curve['unit']}): {series}")
-        else:
-            lines.append(f"- {name}: {curve['figures']}")
+        if "efficiency" in curve:
+            lines[-1] += "; efficiency " + ", ".join(f"{m} {e:.2f}" for m, e in curve["efficiency"].items())
     return "\n".join(lines)
 
 
