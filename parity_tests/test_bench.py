@@ -277,6 +277,18 @@ def test_a_missing_module_makes_its_row_not_available():
     assert broken["status"] == "failed" and broken["reason"].startswith("ZeroDivisionError")
 
 
+def test_a_helper_that_exits_fails_its_figure_not_the_run():
+    """A command line inside a helper (LightningCLI on a bad option) calls sys.exit."""
+
+    def exits():
+        raise SystemExit(2)
+
+    assert helpers.run_row(exits)["reason"] == "SystemExit: 2"
+    assert helpers.attempt(exits) == (None, "failed: SystemExit: 2")
+    with pytest.raises(KeyboardInterrupt):  # Ctrl-C still stops the benchmark
+        helpers.attempt(lambda: (_ for _ in ()).throw(KeyboardInterrupt))
+
+
 def test_an_import_error_inside_an_existing_module_is_not_masked(tmp_path, monkeypatch):
     (tmp_path / "bench_broken_helper.py").write_text("import no_such_dependency_here\n")
     monkeypatch.syspath_prepend(str(tmp_path))

@@ -42,7 +42,7 @@ def run_row(function, *args):
             return {"status": "ok", **function(*args)}
     except Unavailable as why:
         return {"status": why.status, "reason": str(why)}
-    except Exception as error:  # noqa: BLE001 (the benchmark reports a broken row and goes on)
+    except (Exception, SystemExit) as error:  # noqa: BLE001 (a broken row is reported; the others go on)
         return {
             "status": "failed",
             "reason": f"{type(error).__name__}: {error}",
@@ -57,7 +57,7 @@ def attempt(function, *args, **kwargs):
         return function(*args, **kwargs), None
     except Unavailable as why:
         return None, str(why)
-    except Exception as error:  # noqa: BLE001 (as run_row, for one figure)
+    except (Exception, SystemExit) as error:  # noqa: BLE001 (as run_row; a CLI inside may sys.exit)
         return None, f"failed: {type(error).__name__}: {error}"
 
 
