@@ -18,6 +18,7 @@ class Images:
     train: tuple  # (x (N, 784) float64 in [0, 1], y (N,) int64)
     test: tuple
     source: str  # what was loaded, in words
+    directory: str | None = None  # the MNIST folder, None for the digits stand-in
 
     def rows(self, n):
         """The first ``n`` training rows (all of them when there are fewer)."""
@@ -38,7 +39,8 @@ def load_images(mnist=None, rows=8000):
     directory = Path(mnist or default_mnist())
     if list(directory.glob("*idx3-ubyte*")):
         train, test = shuffle_split(*load_mnist_idx(directory), test_fraction=0.2, seed=42)
-        return Images(train, test, f"MNIST IDX in {directory} ({len(train[0])} training rows)")
+        source = f"MNIST IDX in {directory} ({len(train[0])} training rows)"
+        return Images(train, test, source, str(directory))
     train, test = shuffle_split(*load_digits(), test_fraction=0.2, seed=42)
     copies = -(-rows // len(train[0]))
     train = (np.tile(upsample(train[0]), (copies, 1)), np.tile(train[1], copies))

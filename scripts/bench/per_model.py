@@ -3,11 +3,11 @@ batch size (float32, the same batches, ratios within this run), with each engine
 
 The linear model, the MLP and the autoencoder train on the images (``epochs.side_by_side``: the
 engines' epochs interleaved; ``lightning.lightning_vs_loop``: Lightning beside the plain torch
-loop). Skip-gram trains on its corpus (``skipgram.side_by_side``, one epoch per run, its torch twin
+loop, for the MLP). Skip-gram trains on its corpus (``skipgram.side_by_side``, one epoch per run, its torch twin
 through autograd and ``torch.optim.SGD``, the path Lightning takes); its seconds per epoch are the
 epoch's effective words over the median words/s."""
 
-from .helpers import attempt, call, helper
+from .helpers import Unavailable, attempt, call, helper
 from .memory import peak_memory
 
 EPOCHS, LIGHTNING, SKIPGRAM = "scripts.bench.epochs", "scripts.bench.lightning", "scripts.bench.skipgram"
@@ -23,7 +23,7 @@ def per_model(s, images):
             else:
                 data = images.rows(s.rows)
                 _merge(record, "twins", *attempt(_twins, model, batch, s, data))
-                _merge(record, "lightning", *attempt(_lightning, model, batch, s, data))
+                _merge(record, "lightning", *attempt(_lightning, model, batch, s, images))
             record["memory"] = _memory(model, batch, s)
             records.append(_ratios(record))
     return {"rows": s.rows, "dtype": "float32", "data": images.source, "records": records}
@@ -42,10 +42,14 @@ def _twins(model, batch, s, data):
     return {"numpy_s": seconds["numpy"], "torch_s": seconds["torch"]}
 
 
-def _lightning(model, batch, s, data):
+def _lightning(model, batch, s, images):
+    """The MLP's Lightning path beside the plain torch loop (the helper times the MLP only)."""
+    if model != "mlp":
+        raise Unavailable(f"not available: {LIGHTNING}.lightning_vs_loop times the MLP only")
     versus = helper(LIGHTNING, "lightning_vs_loop")
-    seconds = call(versus, model, batch, rows=s.rows, repeats=s.repeats, data=data)
-    return {"lightning_s": seconds["lightning"], "loop_s": seconds.get("loop", seconds.get("torch"))}
+    options = {"epochs": 2, "rounds": 1} if s.quick else {"rounds": s.repeats}
+    found = call(versus, mnist=images.directory, hidden=128, batch_size=batch, **options)
+    return {"lightning_s": found["lightning"], "loop_s": found["loop"]}
 
 
 def _skipgram(batch, s):
