@@ -52,6 +52,9 @@ def test_quick_run_has_every_row_in_order_with_a_status(quick_run):
         assert row["status"] in ("ok", "not available", "skipped"), (key, row.get("traceback"))
         if row["status"] != "ok":
             assert row["reason"].startswith(row["status"]), (key, row["reason"])
+    # no figure of a row failed either (a helper's signature changed, a CLI refused its options...)
+    text = json.dumps({key: row for key, row in results["rows"].items()})
+    assert '"failed: ' not in text, text
 
 
 def test_quick_run_records_how_it_was_measured(quick_run):

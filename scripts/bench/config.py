@@ -34,14 +34,14 @@ QUICK = dict(
     repeats=1,
     warmup=0,
     rows=256,
-    batches=(64,),
+    batches=(256,),
     baseline_epochs=1,
     growth_rows=(128, 256),
     widths=(32, 64),
     growth_batches=(64, 128),
     min_counts=(20, 5),
     skipgram={"corpus": "lee_background", "epochs": 1},
-    memory={"models": ("linear",), "batches": (64,), "engines": ("numpy", "torch")},
+    memory={"models": ("linear",), "batches": (256,), "engines": ("numpy", "torch")},
 )
 
 
