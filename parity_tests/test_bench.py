@@ -325,3 +325,32 @@ def test_digits_stand_in_has_mnist_shape(tmp_path):
     loaded = data.load_images(tmp_path, rows=3000)
     assert loaded.train[0].shape[1] == 784 and len(loaded.train[0]) >= 3000
     assert str(tmp_path) in loaded.source and "digits" in loaded.source
+
+
+def test_tables_format_every_row():
+    """Every row's table from figures shaped as the helpers return them (the GPU row included,
+    which no CPU machine measures)."""
+    engine = {"words_per_s": 250000.0, "x_gensim": 0.8, "wordsim353": 0.41, "simlex999": 0.15}
+    setting = {"corpus": "head500", "epochs": 3, "dim": 100, "batch_size": 4096, "dtype": "float32"}
+    curve = {"x": [1, 2], "label": "CPU ranks", "unit": "s/epoch", "series": {"mlp": [1.0, 0.6]}}
+    results = {
+        "rows": {
+            "c_skipgram": {
+                "status": "ok",
+                "setting": setting,
+                "engines": {"numpy": engine | {"analogy_accuracy": 0.05}},
+            },
+            "e_machine": {"status": "ok", "matmul_gflops": 150.0, "mlp_step_gflops": 105.0, "fraction": 0.7},
+            "f_growth": {"status": "ok", "curves": {"ddp": curve | {"efficiency": {"mlp": 0.83}}}},
+            "g_gpu": {
+                "status": "ok",
+                "devices": {"cuda": {"mlp": {"per_second": 2e6}}, "cpu": {"mlp": {"per_second": 5e4}}},
+            },
+        }
+    }
+    text = report.tables(results)
+    assert "| numpy  | 250,000 | 0.8×                | 0.410      | 0.150     | 5.00 %    |" in text
+    assert "head500, 3 epochs, d 100, batch 4096, float32" in text
+    assert "| 150            | 105                    | 70 %" in text
+    assert "- ddp (CPU ranks [1, 2], s/epoch): mlp 1, 0.6; efficiency mlp 0.83" in text
+    assert "| mlp   | 2,000,000 | 50,000 | 40×        |" in text

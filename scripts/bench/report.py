@@ -136,10 +136,15 @@ def growth(row):
 
 
 def gpu(row):
+    """Training rates per device (examples/s, words/s for skip-gram) and the first device's over the last's."""
     devices = row["devices"]
-    models = list(next(iter(devices.values())))
-    rows = [[m, *(number(devices[d][m]["per_second"], "", 4) for d in devices)] for m in models]
-    return markdown(["model", *devices], rows)
+    first, last = list(devices)[0], list(devices)[-1]
+    rows = [
+        [m, *(number(devices[d][m]["per_second"], "", 4) for d in devices)]
+        + [number(devices[first][m]["per_second"] / devices[last][m]["per_second"], "×")]
+        for m in devices[first]
+    ]
+    return markdown(["model", *devices, f"{first} / {last}"], rows)
 
 
 FORMATS = {
