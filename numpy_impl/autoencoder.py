@@ -53,7 +53,7 @@ class Autoencoder(Model):
         (x,) = batch
         x = self._cast(x)
         code, encoder_backward = stack_forward(
-            self._params, x, self.n_layers, self.activation, "encoder"
+            self._params, x, self.n_layers, self.activation, "encoder", input_grad=False
         )  # (N, L)
         reconstruction, decoder_backward = stack_forward(
             self._params, code, self.n_layers, self.activation, "decoder"

@@ -14,7 +14,7 @@ def generator(seed):
 
 
 def normal(rng, shape, std, dtype):
-    return rng.normal(0.0, std, size=shape).astype(dtype)
+    return rng.normal(0.0, std, size=shape).astype(dtype, copy=False)
 
 
 def he_normal(rng, shape, dtype):
@@ -29,7 +29,7 @@ def xavier_uniform(rng, shape, dtype):
 
 
 def uniform(rng, shape, bound, dtype):
-    return rng.uniform(-bound, bound, size=shape).astype(dtype)
+    return rng.uniform(-bound, bound, size=shape).astype(dtype, copy=False)
 
 
 def zeros(shape, dtype):

@@ -34,7 +34,9 @@ class LinearClassifier(Model):
     def loss_and_backward(self, batch, reduction="mean"):
         x, y = batch
         x = self._cast(x)
-        logits, linear_backward = ops.linear(x, self._params["weight"], self._params["bias"])  # (N, C)
+        logits, linear_backward = ops.linear(
+            x, self._params["weight"], self._params["bias"], input_grad=False
+        )  # (N, C)
         loss, loss_backward = ops.classification_loss(logits, y, reduction)
 
         def backward():

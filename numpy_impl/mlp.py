@@ -26,15 +26,17 @@ def mlp_parameters(sizes, rng, dtype, prefix="layers"):
     return params
 
 
-def stack_forward(params, x, n_layers, activation, prefix="layers"):
+def stack_forward(params, x, n_layers, activation, prefix="layers", input_grad=True):
     """Linear layers with ``activation`` between them (none after the last).
 
-    Returns the output and the backward that maps d(output) to (dx, gradients by parameter name).
+    Returns the output and the backward that maps d(output) to (dx, gradients by parameter name);
+    dx is None with ``input_grad=False`` (x is data: no gradient wanted, none computed).
     """
     backwards = []
     h = x
     for i in range(n_layers):
-        z, linear_backward = ops.linear(h, params[f"{prefix}.{i}.weight"], params[f"{prefix}.{i}.bias"])
+        weight, bias = params[f"{prefix}.{i}.weight"], params[f"{prefix}.{i}.bias"]
+        z, linear_backward = ops.linear(h, weight, bias, input_grad=input_grad or i > 0)
         act = ops.identity if i == n_layers - 1 else ops.ACTIVATIONS[activation]  # logits stay linear
         h, activation_backward = act(z)
         backwards.append((i, linear_backward, activation_backward))
@@ -77,7 +79,9 @@ class MLP(Model):
     def loss_and_backward(self, batch, reduction="mean"):
         x, y = batch
         x = self._cast(x)
-        logits, stack_backward = stack_forward(self._params, x, self.n_layers, self.activation)  # (N, C)
+        logits, stack_backward = stack_forward(
+            self._params, x, self.n_layers, self.activation, input_grad=False
+        )  # (N, C)
         loss, loss_backward = ops.classification_loss(logits, y, reduction)
 
         def backward():

@@ -34,6 +34,7 @@ class Optimizer:
         self.hparams = hparams
         self.state = {name: {} for name in params}
         self.steps = 0
+        self._scratch = {}  # (shape, dtype) -> buffers for one update's temporaries, shared by all
 
     @property
     def lr(self):
@@ -64,6 +65,14 @@ class Optimizer:
 
     def _update(self, param, grad, state):
         raise NotImplementedError
+
+    def _buffers(self, param, count):
+        """``count`` preallocated arrays of ``param``'s shape and dtype, for the temporaries of an
+        update (``out=``): no allocation per step. Not state: their values never outlive one update."""
+        key = (param.shape, param.dtype)
+        while len(self._scratch.setdefault(key, [])) < count:
+            self._scratch[key].append(np.empty_like(param))
+        return self._scratch[key][:count]
 
     def _check_sparse(self, name):
         """Refuse a row-sparse gradient where torch.optim refuses a sparse one."""
@@ -141,7 +150,8 @@ class SGD(Optimizer):
                 buf += (1 - h["dampening"]) * grad
             buf = state["momentum_buffer"]
             grad = grad + h["momentum"] * buf if h["nesterov"] else buf
-        param -= h["lr"] * grad
+        (scaled,) = self._buffers(param, 1)
+        param -= np.multiply(grad, h["lr"], out=scaled)
 
 
 class Adam(Optimizer):
@@ -176,9 +186,11 @@ class Adam(Optimizer):
             else:
                 grad = grad + weight_decay * param
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        _lerp_(exp_avg, grad, 1 - beta1)
+        a, b = self._buffers(param, 2)  # the temporaries, written in place (out=)
+        _lerp_(exp_avg, grad, 1 - beta1, a)
         exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad  # addcmul_: value * t1 * t2, left to right
+        np.multiply(grad, 1 - beta2, out=a)  # addcmul_: value * t1 * t2, left to right
+        exp_avg_sq += np.multiply(a, grad, out=a)
 
         # torch's single-tensor path does the bias correction in Python floats (step as a float)
         step = float(self.steps)
@@ -191,8 +203,11 @@ class Adam(Optimizer):
             second_moment = state["max_exp_avg_sq"]
         else:
             second_moment = exp_avg_sq
-        denom = np.sqrt(second_moment) / bias_correction2_sqrt + eps
-        param += -step_size * exp_avg / denom  # addcdiv_: value * t1 / t2
+        denom = np.sqrt(second_moment, out=a)
+        denom /= bias_correction2_sqrt
+        denom += eps
+        update = np.multiply(exp_avg, -step_size, out=b)  # addcdiv_: value * t1 / t2
+        param += np.divide(update, denom, out=update)
 
 
 class AdamW(Adam):
@@ -216,12 +231,14 @@ def _buffer(name, key, value, param):
     return np.array(value, dtype=param.dtype)
 
 
-def _lerp_(start, end, weight):
-    """In place start + weight * (end - start), with torch's two formulas (chosen by |weight| < 0.5)."""
+def _lerp_(start, end, weight, scratch):
+    """In place start + weight * (end - start), with torch's two formulas (chosen by |weight| < 0.5);
+    ``scratch``, an array of start's shape, holds the temporary."""
+    difference = np.subtract(end, start, out=scratch)
     if abs(weight) < 0.5:
-        start += weight * (end - start)
+        start += np.multiply(difference, weight, out=difference)
     else:
-        start[...] = end - (end - start) * (1 - weight)
+        np.subtract(end, np.multiply(difference, 1 - weight, out=difference), out=start)
 
 
 def _check_adam_hparams(lr, betas, eps, weight_decay):

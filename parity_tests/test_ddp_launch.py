@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -96,8 +97,14 @@ def test_two_nodes_on_this_machine_train_the_same_weights(tmp_path):
     check_launch(outputs[0], tmp_path)
 
 
-def kill_after_first_checkpoint(root):
-    """Start the DDP run, SIGKILL both ranks once last.ckpt exists; the step it was written at."""
+def children(pid):
+    """The pids of a process's children (Linux)."""
+    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def start_and_kill_after_first_checkpoint(root, whole_group=True):
+    """Start the DDP run and SIGKILL it once last.ckpt exists: both ranks, or rank 1 alone (the
+    child Lightning started). The finished launcher and what it printed."""
     last = root / "version_0/checkpoints/last.ckpt"
     with open(root / "killed.log", "w") as log:
         started = subprocess.Popen(
@@ -109,26 +116,55 @@ def kill_after_first_checkpoint(root):
             start_new_session=True,  # rank 1 is its child: the group dies at once
         )
         deadline = time.monotonic() + TIMEOUT
-        while not last.exists() and started.poll() is None and time.monotonic() < deadline:
+        while not (last.exists() and children(started.pid)) and started.poll() is None:
+            assert time.monotonic() < deadline
             time.sleep(0.005)
-        os.killpg(started.pid, signal.SIGKILL)
-        started.wait()
-    assert started.returncode == -signal.SIGKILL, (root / "killed.log").read_text()[-3000:]
-    return torch.load(last, weights_only=False)["global_step"]
+        if whole_group:
+            os.killpg(started.pid, signal.SIGKILL)
+        else:
+            for rank_1 in children(started.pid):
+                os.kill(rank_1, signal.SIGKILL)
+        try:
+            started.wait(timeout=120)  # rank 0 must notice, not wait in a collective for its timeout
+        finally:
+            if started.poll() is None:  # rank 0 hung: end it, the assertions below fail
+                os.killpg(started.pid, signal.SIGKILL)
+    return started, (root / "killed.log").read_text()
+
+
+def resume_ends_as_the_uninterrupted_run(root, uninterrupted):
+    output = run(train_command(*fit_args(root), "--ckpt_path", "last"))
+    check_launch(output, root)
+    resumed, uninterrupted = run_weights(root)[1], run_weights(uninterrupted)[1]
+    assert resumed["global_step"] == uninterrupted["global_step"] == STEPS
+    states = zip(*(c["optimizer_states"][0]["state"].values() for c in (resumed, uninterrupted)), strict=True)
+    for mine, theirs in states:
+        assert all(np.array_equal(mine[k].numpy(), theirs[k].numpy()) for k in ("exp_avg", "exp_avg_sq"))
 
 
 def test_a_ddp_run_killed_mid_epoch_and_resumed_from_last_ckpt_ends_as_the_uninterrupted_run(
     cli_run, tmp_path
 ):
-    killed_at = kill_after_first_checkpoint(tmp_path)
+    started, output = start_and_kill_after_first_checkpoint(tmp_path)
+    assert started.returncode == -signal.SIGKILL, output[-3000:]
+    killed_at = torch.load(tmp_path / "version_0/checkpoints/last.ckpt", weights_only=False)["global_step"]
     assert 0 < killed_at < STEPS // 2  # in the first epoch
-    output = run(train_command(*fit_args(tmp_path), "--ckpt_path", "last"))
-    check_launch(output, tmp_path)
-    resumed, uninterrupted = run_weights(tmp_path)[1], run_weights(cli_run[1])[1]
-    assert resumed["global_step"] == uninterrupted["global_step"] == STEPS
-    states = zip(*(c["optimizer_states"][0]["state"].values() for c in (resumed, uninterrupted)), strict=True)
-    for mine, theirs in states:
-        assert all(np.array_equal(mine[k].numpy(), theirs[k].numpy()) for k in ("exp_avg", "exp_avg_sq"))
+    resume_ends_as_the_uninterrupted_run(tmp_path, cli_run[1])
+
+
+def test_a_ddp_run_whose_rank_1_is_killed_stops_in_one_line_and_resumes_as_the_uninterrupted_run(
+    cli_run, tmp_path
+):
+    started, output = start_and_kill_after_first_checkpoint(tmp_path, whole_group=False)
+    assert started.returncode == 1, output[-3000:]
+    assert "Traceback" not in output, output[-3000:]
+    last_line = output.strip().splitlines()[-1]
+    assert last_line.startswith("paritynets-train: rank 0 of 2: another process of this DDP run stopped")
+    assert "--ckpt_path last" in last_line
+    assert not list(tmp_path.rglob("*.tmp"))
+    checkpoint = torch.load(tmp_path / "version_0/checkpoints/last.ckpt", weights_only=False)
+    assert 0 < checkpoint["global_step"] < STEPS
+    resume_ends_as_the_uninterrupted_run(tmp_path, cli_run[1])
 
 
 def test_skipgram_with_sparse_tables_on_two_ranks_trains_what_the_loop_trains_on_their_batches(tmp_path):

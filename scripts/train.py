@@ -25,7 +25,7 @@ def main(argv=None):
     from torch_impl.lightning.gate import ParityGateError
     from lightning.pytorch.utilities.exceptions import MisconfigurationException, SIGTERMException
 
-    from torch_impl.lightning.distributed import end_process_group
+    from torch_impl.lightning.distributed import ReplicasDisagree, end_process_group, lost_peer
 
     try:
         with stop_on_signals():
@@ -42,8 +42,15 @@ def main(argv=None):
         ConnectionError,
         FloatingPointError,
         MisconfigurationException,
+        ReplicasDisagree,
     ) as err:
         print(err, file=sys.stderr)
+        return 1
+    except RuntimeError as err:  # a collective whose peer died: one line, not gloo's traceback
+        reason = lost_peer(err)
+        if reason is None:
+            raise
+        print(f"paritynets-train: {reason}", file=sys.stderr)
         return 1
     except ValueError as err:  # jsonargparse wraps a constructor's InputError in its own ValueError
         cause = input_error_behind(err, InputError)

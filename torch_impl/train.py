@@ -11,6 +11,7 @@ import torch
 from numpy_impl import training
 
 from .tensors import as_tensor
+from .threads import set_threads
 
 
 def torch_step(module, optimizer, batch, lr=None, reduction="mean"):
@@ -29,9 +30,10 @@ def torch_step(module, optimizer, batch, lr=None, reduction="mean"):
     return value
 
 
-def fit(module, optimizer, data, *, evaluate=None, **options):
+def fit(module, optimizer, data, *, evaluate=None, threads=None, **options):
     """Train ``module`` with a ``torch.optim`` optimizer; ``options`` as ``numpy_impl.training.fit``
     (epochs, batch_size, seed, lr_schedule, reduction, progress, desc), checkpoints aside.
+    ``threads``: torch and BLAS threads during the run (``torch_impl.threads``; None: as they are).
 
     data: a tuple of arrays or tensors indexed by the same rows, or a batch source; evaluate:
     optional ``evaluate(module) -> dict of floats`` after each epoch (run under ``torch.no_grad()``).
@@ -50,4 +52,5 @@ def fit(module, optimizer, data, *, evaluate=None, **options):
             return evaluate(model)
 
     without_grad = evaluate_without_grad if evaluate else None
-    return training.fit(module, optimizer, data, evaluate=without_grad, step=torch_step, **options)
+    with set_threads(threads):
+        return training.fit(module, optimizer, data, evaluate=without_grad, step=torch_step, **options)

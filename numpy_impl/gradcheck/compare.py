@@ -145,7 +145,7 @@ def compare_tensors(
 
 
 def _compare_values(result, actual, reference, tolerance, conclusive, context, n_worst):
-    a, r = actual.astype(np.float64), reference.astype(np.float64)
+    a, r = actual.astype(np.float64, copy=False), reference.astype(np.float64, copy=False)
     use = np.ones(r.shape, bool) if conclusive is None else np.asarray(conclusive, bool)
     finite = np.isfinite(a) & np.isfinite(r)
     result.n_total = int(use.sum())

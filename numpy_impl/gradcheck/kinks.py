@@ -70,16 +70,18 @@ class Slants:
     r's make it rarer. Where no r shows a kink at the point at all there is nothing to look for."""
 
     def __init__(self, probe, eps, seed, count=4):
-        self.probe, self.eps = probe, eps
+        self.probe, self.eps, self.seed, self.count = probe, eps, seed, count
         self.steps = (-2 * eps, -eps, eps, 2 * eps)
-        rng = np.random.default_rng(seed)  # apart from the sampling's generator
-        self.directions = [self._random(rng) for _ in range(count)]
-        self.losses = self.at_point = None  # computed at the first entry that needs them
+        # drawn and evaluated at the first entry that needs them: a passing check draws nothing
+        # (count random vectors as large as the model)
+        self.directions = self.losses = self.at_point = None
 
     def kink_follows(self, name, where):
         """Whether kinks at the point move with entry ``where`` (a flat index) or direction
         ``where`` (an array) of parameter ``name``."""
         if self.losses is None:
+            rng = np.random.default_rng(self.seed)  # apart from the sampling's generator
+            self.directions = [self._random(rng) for _ in range(self.count)]
             self.losses = [self.probe.losses(r, self.steps) for r in self.directions]
             self.at_point = any(
                 kink_at_centre(losses, self.probe.base_loss, self.eps) for losses in self.losses

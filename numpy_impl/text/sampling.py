@@ -45,7 +45,9 @@ class NegativeSampler:
         """Word ids of ``shape``, int64."""
         u = rng.random(shape) * len(self.alias)
         column = u.astype(np.int64)
-        return np.where(u - column < self.threshold[column], column, self.alias[column])
+        threshold = np.take(self.threshold, column)  # self.threshold[column], faster
+        alias = np.take(self.alias, column)
+        return np.where(u - column < threshold, column, alias)
 
 
 def _alias_table(probabilities):

@@ -32,6 +32,7 @@ from numpy_impl.checks import seed as check_seed
 from numpy_impl.files import remove_stale_temporaries_below
 from numpy_impl.locks import PathLock, remove_stale_locks_below
 
+from ..threads import use_threads
 from .checkpoint_io import AtomicCheckpointIO
 from .gate import ParityGate
 from .guard import RecordRunKey, check_model_config, check_resume, read_checkpoint, run_key
@@ -96,6 +97,9 @@ class TrainCLI(LightningCLI):
             "--checkpoint_every", type=int, default=0, help="also write last.ckpt every N steps"
         )
         parser.add_argument("--progress", type=Literal["auto", "bar", "lines", "off"], default="auto")
+        parser.add_argument(
+            "--threads", type=int | None, default=None, help="torch and BLAS threads (default: torch's)"
+        )
 
     def parse_arguments(self, parser, args):
         super().parse_arguments(parser, args)
@@ -136,6 +140,7 @@ class TrainCLI(LightningCLI):
     def instantiate_trainer(self, **kwargs):
         config = self.config[self.subcommand] if self.subcommand else self.config
         trainer = self._get(self.config_init, "trainer", default={})
+        use_threads(config.threads)  # before the first step, in every rank's process
         if self.runs:
             self.claim_run(config, trainer)
         bar = trainer.get("enable_progress_bar")  # the config's choice, else --progress

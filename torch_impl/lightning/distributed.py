@@ -58,6 +58,32 @@ def weights_digest(module):
     return digest.hexdigest()
 
 
+PEER_GONE = (
+    "Connection reset by peer",
+    "Connection closed by peer",
+    "Broken pipe",
+    "NCCL communicator was aborted",
+)
+
+
+def lost_peer(err):
+    """One line for ``err`` when it is a collective that failed because another rank of the run
+    died (gloo raises a bare RuntimeError, NCCL a ``DistError``); None for any other error."""
+    if process_group_backend() is None:
+        return None
+    text = str(err).strip()
+    if not (isinstance(err, dist.DistError) or any(s in text for s in PEER_GONE)):
+        return None
+    reason = next(
+        (s for s in PEER_GONE if s in text), text.splitlines()[0][:200] if text else type(err).__name__
+    )
+    return (
+        f"rank {dist.get_rank()} of {dist.get_world_size()}: another process of this DDP run stopped "
+        f"({process_group_backend()}: {reason}); the checkpoints written so far are kept: start every "
+        "rank again with --ckpt_path last to resume"
+    )
+
+
 class ReplicasDisagree(RuntimeError):
     """Ranks of one DDP run hold different weights (an update outside autograd, or other batches)."""
 

@@ -127,7 +127,7 @@ class ArrayBatches(Dataset):
         return keys, [len(rows) for rows in batches]
 
     def __getitem__(self, rows):
-        return tuple(t[rows] for t in self.tensors)
+        return tuple(t.index_select(0, rows) for t in self.tensors)  # t[rows]: 10x slower on the CPU
 
 
 class SkipGramBatches(Dataset):

@@ -133,6 +133,13 @@ class TwinSystem(pl.LightningModule):
             sparse=sparse,
         )
 
+    def transfer_batch_to_device(self, batch, device, dataloader_idx):
+        """Batches stay where the loaders made them on a CPU run (host tensors, nothing to move:
+        Lightning would walk the batch and call ``.to`` on each tensor every step)."""
+        if device.type == "cpu":
+            return batch
+        return super().transfer_batch_to_device(batch, device, dataloader_idx)
+
     # training
     def training_sampler(self):
         """The training loader's ``EpochSampler`` (it knows the epoch's batches and examples)."""

@@ -7,11 +7,11 @@ from numpy_impl import ops
 
 
 def linear(dweight=lambda dz, x: dz.T @ x, dbias=lambda dz: dz.sum(axis=0), after=None):
-    def linear(x, weight, bias):
+    def linear(x, weight, bias, input_grad=True):
         z = x @ weight.T + bias
 
         def backward(dz):
-            dx = dz @ weight
+            dx = dz @ weight if input_grad else None
             dw, db = dweight(dz, x), dbias(dz)
             if after is not None:
                 after(x, weight, dw)

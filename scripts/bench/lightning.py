@@ -1,0 +1,160 @@
+"""Seconds per epoch of Lightning beside the plain torch loop, on the same batches, in one run.
+
+    python -m scripts.bench.lightning                          # MNIST 8k rows, MLP 784-128-10, batch 256
+    python -m scripts.bench.lightning --mnist ''               # the bundled digits, MLP 64-128-10
+    python -m scripts.bench.lightning --rounds 5 --epochs 6 --json out.json
+
+``lightning_vs_loop(...)`` trains the same MLP (float32, SGD, lr 0.1) from the same initial weights
+on the same batches (``epoch_batches``) with ``torch_impl.train.fit`` and with ``Trainer.fit`` over a
+``ClassifierSystem`` (parity gate, checkpoints, logger and validation off, so that what differs is
+Lightning's machinery per step), one after the other, ``rounds`` times. Each fit's first epoch is a
+warm-up; the figures are the medians of the other epochs' seconds over all rounds, and the final
+weights of the two are compared (they are the same numbers). One thread by default, reported.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+# the IDX test set (10,000 images): 8,000 training rows after the split; found as the tests find it
+MNIST = os.environ.get("PARITYNETS_MNIST", "../shared/data/mnist")
+
+
+def epoch_timer():
+    """A Lightning callback timing each training epoch (the class is made when Lightning is imported)."""
+    import lightning.pytorch as pl
+
+    class Timer(pl.Callback):
+        def __init__(self):
+            self.seconds, self.started = [], None
+
+        def on_train_epoch_start(self, trainer, pl_module):
+            self.started = time.perf_counter()
+
+        def on_train_epoch_end(self, trainer, pl_module):
+            self.seconds.append(time.perf_counter() - self.started)
+
+    return Timer()
+
+
+def training_rows(mnist):
+    """The training split (80 %) of MNIST IDX files in ``mnist``, or of the digits when None."""
+    from numpy_impl.data import load_digits, load_mnist_idx, shuffle_split
+
+    x, y = load_mnist_idx(mnist) if mnist else load_digits()
+    return shuffle_split(x, y, test_fraction=0.2, seed=42)[0]
+
+
+def loop_fit(sizes, train, epochs, batch_size, lr):
+    import torch
+
+    import torch_impl
+    from torch_impl.train import fit
+
+    model = torch_impl.MLP(sizes, seed=0, dtype=np.float32)
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    history = fit(model, optimizer, train, epochs=epochs, batch_size=batch_size, seed=0, progress="off")
+    return history.seconds, model
+
+
+def lightning_fit(sizes, mnist, epochs, batch_size, lr):
+    import lightning.pytorch as pl
+
+    from torch_impl.lightning import ClassifierSystem, DigitsData, MnistIdxData
+    from torch_impl.lightning.cli import quiet_lightning
+
+    quiet_lightning()
+    system = ClassifierSystem(sizes=sizes, lr=lr)
+    data = MnistIdxData(mnist, batch_size=batch_size) if mnist else DigitsData(batch_size=batch_size)
+    timer = epoch_timer()
+    trainer = pl.Trainer(
+        max_epochs=epochs,
+        accelerator="cpu",
+        devices=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        limit_val_batches=0,
+        callbacks=[timer],
+    )
+    trainer.fit(system, data)
+    return timer.seconds, system.model
+
+
+def lightning_vs_loop(mnist=MNIST, *, hidden=128, epochs=6, batch_size=256, lr=0.1, rounds=5):
+    """Both fits ``rounds`` times in turn: {"loop", "lightning": median s/epoch, "ratio",
+    "same_weights", "steps", "epochs_timed", "threads", "sizes", "batch_size"}."""
+    import torch
+
+    train = training_rows(mnist)
+    sizes = (train[0].shape[1], hidden, int(train[1].max()) + 1)
+    plain, lit, same = [], [], True
+    for _ in range(rounds):
+        seconds, loop_model = loop_fit(sizes, train, epochs, batch_size, lr)
+        plain += seconds[1:]  # each fit's first epoch warms up
+        seconds, lit_model = lightning_fit(sizes, mnist, epochs, batch_size, lr)
+        lit += seconds[1:]
+        weights = lit_model.state_dict()
+        same = same and all(torch.equal(v, weights[k]) for k, v in loop_model.state_dict().items())
+    p, q = statistics.median(plain), statistics.median(lit)
+    return {
+        "sizes": list(sizes),
+        "batch_size": batch_size,
+        "steps": -(-len(train[0]) // batch_size),
+        "epochs_timed": len(plain),
+        "loop": p,
+        "lightning": q,
+        "ratio": q / p,
+        "same_weights": same,
+        "threads": torch.get_num_threads(),
+    }
+
+
+def report(r):
+    steps = r["steps"]
+    return (
+        f"MLP {tuple(r['sizes'])}, float32, batch {r['batch_size']}, {steps} steps per epoch, "
+        f"{r['threads']} thread(s), median of {r['epochs_timed']} epochs each:\n"
+        f"  plain torch loop  {r['loop']:.4f} s/epoch ({1e3 * r['loop'] / steps:.3f} ms/step)\n"
+        f"  Lightning         {r['lightning']:.4f} s/epoch ({1e3 * r['lightning'] / steps:.3f} ms/step)\n"
+        f"  ratio {r['ratio']:.3f}; final weights identical: {r['same_weights']}"
+    )
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mnist", default=MNIST, help="a directory of MNIST IDX files ('': the digits)")
+    parser.add_argument("--hidden", type=int, default=128)
+    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--lr", type=float, default=0.1)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=1, help="torch and BLAS threads (default 1)")
+    parser.add_argument("--json", help="write the figures to this file")
+    args = parser.parse_args(argv)
+    from torch_impl.threads import set_threads
+
+    with set_threads(args.threads):
+        result = lightning_vs_loop(
+            args.mnist or None,
+            hidden=args.hidden,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            rounds=args.rounds,
+        )
+    print(report(result))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

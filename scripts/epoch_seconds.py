@@ -1,0 +1,31 @@
+"""A Lightning callback that times training epochs, for measurements run through the real command
+line (``scripts/scaling.py``):
+
+    paritynets-train fit --config configs/mlp.yaml --trainer.callbacks+=scripts.epoch_seconds.EpochSeconds
+
+Each training epoch is timed from its start to its end (validation, when it runs, falls inside;
+the checkpoint written at the epoch's end does not: Lightning runs checkpoint callbacks last).
+Rank 0 prints one line when training ends, ``epoch seconds: [0.41, 0.38, ...]`` (JSON), which
+``scripts.scaling.read_epoch_seconds`` reads."""
+
+import json
+import time
+
+import lightning.pytorch as pl
+
+from scripts.scaling import PREFIX
+
+
+class EpochSeconds(pl.Callback):
+    def __init__(self):
+        self.seconds, self.started = [], None
+
+    def on_train_epoch_start(self, trainer, pl_module):
+        self.started = time.perf_counter()
+
+    def on_train_epoch_end(self, trainer, pl_module):
+        self.seconds.append(time.perf_counter() - self.started)
+
+    def on_train_end(self, trainer, pl_module):
+        if trainer.is_global_zero:
+            print(PREFIX + json.dumps(self.seconds), flush=True)
