@@ -57,9 +57,10 @@ def _skipgram(batch, s):
     side_by_side = helper(SKIPGRAM, "side_by_side")
     engines = ("numpy", "torch-autograd") + (() if s.quick else ("lightning",))
     setting = {**s.skipgram, "epochs": 1, "batch_size": batch}
-    medians = side_by_side(engines, repeats=s.repeats, gensim_workers=(1,), **setting)["medians"]
-    seconds = {name: m["words"] / m["words_per_s"] for name, m in medians.items()}
-    found = {"numpy_s": seconds["numpy"], "torch_s": seconds["torch-autograd"], "corpus": setting["corpus"]}
+    result = side_by_side(engines, repeats=s.repeats, gensim_workers=(1,), **setting)
+    seconds = {name: m["words"] / m["words_per_s"] for name, m in result["medians"].items()}
+    corpus = result["setting"]["corpus"]  # the helper's default unless the run sets one
+    found = {"numpy_s": seconds["numpy"], "torch_s": seconds["torch-autograd"], "corpus": corpus}
     if "lightning" in seconds:
         found |= {"lightning_s": seconds["lightning"], "loop_s": seconds["torch-autograd"]}
     return found
