@@ -26,6 +26,8 @@ def per_model(s, images):
                 _merge(record, "lightning", *attempt(_lightning, model, batch, s, images))
             record["memory"] = _memory(model, batch, s)
             records.append(_ratios(record))
+    if "mlp" in s.models and not s.quick:
+        records.append(_ratios(_mnist_config_mlp(s, images)))
     return {"rows": s.rows, "dtype": "float32", "data": images.source, "records": records}
 
 
@@ -51,6 +53,23 @@ def _lightning(model, batch, s, images):
         raise Skipped("skipped in --quick: importing Lightning and starting Trainers take seconds")
     found = call(versus, mnist=images.directory, hidden=128, batch_size=batch, rounds=s.repeats)
     return {"lightning_s": found["lightning"], "loop_s": found["loop"]}
+
+
+def _mnist_config_mlp(s, images):
+    """Lightning beside the loop for the MLP users train on MNIST too (configs/mlp_mnist.yaml:
+    784-512-10, batch 256): at 784-128-10 a step is short enough that Lightning's fixed cost per
+    step (its hooks, ~0.7 ms on this CPU) is a third of it."""
+    record = {"model": "mlp 784-512-10", "batch": 256, "reasons": {"twins": "Lightning beside the loop only"}}
+    _merge(record, "lightning", *attempt(_wide_lightning, s, images))
+    record["memory"] = {"reason": "measured at the first MLP's width only"}
+    return record
+
+
+def _wide_lightning(s, images):
+    versus = helper(LIGHTNING, "lightning_vs_loop")
+    found = call(versus, mnist=images.directory, hidden=512, batch_size=256, rounds=s.repeats)
+    sizes = "-".join(str(n) for n in found["sizes"])  # 64-512-10 on the digits
+    return {"model": f"mlp {sizes}", "lightning_s": found["lightning"], "loop_s": found["loop"]}
 
 
 def _skipgram(batch, s):
