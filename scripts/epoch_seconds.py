@@ -6,7 +6,8 @@ line (``scripts/scaling.py``):
 Each training epoch is timed from its start to its end (validation, when it runs, falls inside;
 the checkpoint written at the epoch's end does not: Lightning runs checkpoint callbacks last).
 Rank 0 prints one line when training ends, ``epoch seconds: [0.41, 0.38, ...]`` (JSON), which
-``scripts.scaling.read_epoch_seconds`` reads."""
+``scripts.scaling.read_epoch_seconds`` reads (``announce=False``: kept in ``seconds`` only, as
+``scripts/bench/lightning.py`` reads them)."""
 
 import json
 import time
@@ -17,8 +18,8 @@ from scripts.scaling import PREFIX
 
 
 class EpochSeconds(pl.Callback):
-    def __init__(self):
-        self.seconds, self.started = [], None
+    def __init__(self, announce: bool = True):
+        self.seconds, self.started, self.announce = [], None, announce
 
     def on_train_epoch_start(self, trainer, pl_module):
         self.started = time.perf_counter()
@@ -27,5 +28,5 @@ class EpochSeconds(pl.Callback):
         self.seconds.append(time.perf_counter() - self.started)
 
     def on_train_end(self, trainer, pl_module):
-        if trainer.is_global_zero:
+        if self.announce and trainer.is_global_zero:
             print(PREFIX + json.dumps(self.seconds), flush=True)

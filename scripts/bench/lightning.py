@@ -17,29 +17,11 @@ import json
 import os
 import statistics
 import sys
-import time
 
 import numpy as np
 
 # the IDX test set (10,000 images): 8,000 training rows after the split; found as the tests find it
 MNIST = os.environ.get("PARITYNETS_MNIST", "../shared/data/mnist")
-
-
-def epoch_timer():
-    """A Lightning callback timing each training epoch (the class is made when Lightning is imported)."""
-    import lightning.pytorch as pl
-
-    class Timer(pl.Callback):
-        def __init__(self):
-            self.seconds, self.started = [], None
-
-        def on_train_epoch_start(self, trainer, pl_module):
-            self.started = time.perf_counter()
-
-        def on_train_epoch_end(self, trainer, pl_module):
-            self.seconds.append(time.perf_counter() - self.started)
-
-    return Timer()
 
 
 def training_rows(mnist):
@@ -65,13 +47,14 @@ def loop_fit(sizes, train, epochs, batch_size, lr):
 def lightning_fit(sizes, mnist, epochs, batch_size, lr):
     import lightning.pytorch as pl
 
+    from scripts.epoch_seconds import EpochSeconds
     from torch_impl.lightning import ClassifierSystem, DigitsData, MnistIdxData
     from torch_impl.lightning.cli import quiet_lightning
 
     quiet_lightning()
     system = ClassifierSystem(sizes=sizes, lr=lr)
     data = MnistIdxData(mnist, batch_size=batch_size) if mnist else DigitsData(batch_size=batch_size)
-    timer = epoch_timer()
+    timer = EpochSeconds(announce=False)
     trainer = pl.Trainer(
         max_epochs=epochs,
         accelerator="cpu",
