@@ -55,10 +55,11 @@ def batch(s, images):
 
 def vocabulary(s, images):
     """Skip-gram words/s of both twins against the vocabulary size: the corpus's vocabulary cut at
-    several ``min_count``s (the more rare words kept, the larger the tables), batch 4096, d 100,
+    several ``min_count``s (the more rare words kept, the larger the tables), the skip-gram row's batch, d 100,
     float32, one epoch a run, the engines in turn; words/s = the epoch's effective words over the
     median seconds of a run."""
     from numpy_impl.text import SkipGramData, TokenizedCorpus, load_corpus
+    from scripts.bench.skipgram import SETTING
     from scripts.main_job.skipgram_baseline import SETTINGS
 
     corpus = s.skipgram.get("corpus", "head500")
@@ -66,7 +67,7 @@ def vocabulary(s, images):
     sizes, series = [], {"numpy": [], "torch": []}
     for min_count in s.min_counts:
         settings = {**SETTINGS, "min_count": min_count}
-        data = SkipGramData(sentences, batch_size=4096, seed=0, **settings)
+        data = SkipGramData(sentences, batch_size=SETTING["batch_size"], seed=0, **settings)
         seconds, _ = side_by_side(
             {engine: _one_epoch(engine, data) for engine in series}, repeats=s.repeats, warmup=s.warmup
         )

@@ -1,6 +1,6 @@
 """Skip-gram speed and quality of every engine beside gensim's Word2Vec, side by side in one run.
 
-    python -m scripts.bench.skipgram                       # head500, 3 epochs, batch 4096, 5 rounds
+    python -m scripts.bench.skipgram                       # head500, 3 epochs, batch 1024, 5 rounds
     python -m scripts.bench.skipgram --engines torch-autograd,gensim --repeats 5 --json out.json
     python -m scripts.bench.skipgram --quick               # lee_background, 1 epoch, 2 rounds
 
@@ -25,7 +25,7 @@ import time
 from functools import cache
 
 ENGINES = ("numpy", "torch-autograd", "lightning", "gensim")
-SETTING = {"corpus": "head500", "epochs": 3, "dim": 100, "batch_size": 4096, "dtype": "float32", "seed": 0}
+SETTING = {"corpus": "head500", "epochs": 3, "dim": 100, "batch_size": 1024, "dtype": "float32", "seed": 0}
 
 
 @cache
