@@ -54,6 +54,7 @@ QUIET = (  # Lightning's messages that say nothing about this run
     "The dirpath has changed from",  # testing a checkpoint writes into <run>/test/
     "Couldn't infer the batch indices",  # predictions are written in order, without them
     "The `srun` command is available",  # on a machine with SLURM installed, outside a job
+    "overridden `transfer_batch_to_device`",  # the systems' own hook is meant to win (CPU: no walk)
 )
 
 
