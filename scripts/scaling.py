@@ -26,6 +26,8 @@ from pathlib import Path
 import yaml
 
 from numpy_impl.checks import InputError, one_of, positive_int
+from scripts.bench.readme import replace_section
+from scripts.bench.readme import rewrite as write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ("linear", "mlp", "autoencoder", "skipgram")
@@ -125,12 +127,12 @@ def table(results, epochs):
     return "\n".join(lines)
 
 
+TABLE = {"markers": (BEGIN, END), "what": "the scaling table"}
+
+
 def rewrite(text, block):
     """``text`` with what lies between the table's markers replaced by ``block``."""
-    if text.count(BEGIN) != 1 or text.count(END) != 1 or text.index(BEGIN) > text.index(END):
-        raise InputError(f"the file must hold the markers {BEGIN!r} and then {END!r} once each")
-    head, rest = text.split(BEGIN)
-    return f"{head}{BEGIN}\n{block}\n{END}{rest.split(END, 1)[1]}"
+    return replace_section(text, block, name="the file", **TABLE)
 
 
 def main(argv=None):
@@ -143,8 +145,7 @@ def main(argv=None):
     block = table(measure_ddp(models, epochs=args.epochs), args.epochs)
     print(block)
     if args.write:
-        path = Path(args.write)
-        path.write_text(rewrite(path.read_text(), block))
+        path = write_section(args.write, block, **TABLE)  # written whole, then renamed
         print(f"wrote the table into {path}")
     return 0
 

@@ -1,6 +1,7 @@
 """The README's performance section: the text between ``<!-- bench:start -->`` and
 ``<!-- bench:end -->`` is replaced by the run's tables and the command that produced them; nothing
-outside the markers changes, and a README without exactly one pair of them is refused."""
+outside the markers changes, and a README without exactly one pair of them is refused. Other
+generated sections (``scripts/scaling.py``'s table) pass their own markers."""
 
 from pathlib import Path
 
@@ -19,26 +20,28 @@ def section(tables, command, meta):
     )
 
 
-def replace_section(text, body, name="README"):
+def replace_section(text, body, name="README", markers=(START, END), what="its performance section"):
     """``text`` with what lies between the markers replaced by ``body``."""
-    starts, ends = text.count(START), text.count(END)
-    if starts != 1 or ends != 1 or text.index(START) > text.index(END):
+    start, end = markers
+    starts, ends = text.count(start), text.count(end)
+    if starts != 1 or ends != 1 or text.index(start) > text.index(end):
         raise InputError(
-            f"{name} must hold exactly one {START} followed by one {END} around its performance "
-            f"section; found {starts} start and {ends} end marker(s)"
+            f"{name} must hold exactly one {start} followed by one {end} around {what}; "
+            f"found {starts} start and {ends} end markers"
             + (" in the wrong order" if starts == ends == 1 else "")
         )
-    head, rest = text.split(START)
-    _, tail = rest.split(END)
-    return f"{head}{START}\n{body.strip()}\n{END}{tail}"
+    head, rest = text.split(start)
+    _, tail = rest.split(end)
+    return f"{head}{start}\n{body.strip()}\n{end}{tail}"
 
 
-def rewrite(path, body):
-    """Replace the section of the README at ``path`` in place (written whole, then renamed)."""
+def rewrite(path, body, **section):
+    """Replace the section of the file at ``path`` in place (written whole, then renamed);
+    ``section``: ``replace_section``'s markers and what they hold."""
     from numpy_impl.files import atomic_open
 
     path = Path(path)
-    text = replace_section(path.read_text(encoding="utf-8"), body, name=str(path))
+    text = replace_section(path.read_text(encoding="utf-8"), body, name=str(path), **section)
     with atomic_open(path) as f:
         f.write(text)
     return path

@@ -245,7 +245,9 @@ def main(argv=None):
         )
     print(report(result))
     if args.json:
-        with open(args.json, "w") as f:
+        from numpy_impl.files import atomic_open
+
+        with atomic_open(args.json) as f:
             json.dump(result, f, indent=1, default=float)
     return 0
 
