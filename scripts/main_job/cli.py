@@ -141,12 +141,9 @@ def main(argv=None):
 
 
 def run_sections(config, sections, threads, summary):
-    from threadpoolctl import threadpool_limits
+    from torch_impl.threads import set_threads  # torch's and the BLAS pools', in one place
 
-    with threadpool_limits(limits=threads):
-        import torch
-
-        torch.set_num_threads(threads)
+    with set_threads(threads):
         for name in sections:
             summary.running = name
             summary.add(name, run_section(name, config))
