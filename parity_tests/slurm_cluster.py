@@ -11,6 +11,10 @@ import subprocess
 import time
 from pathlib import Path
 
+import lightning.pytorch as pl
+
+CRED_EXPIRE = 10
+ENDED = ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY")
 DAEMONS = ("munged", "slurmctld", "slurmd", "sbatch", "scontrol", "sinfo")
 MUNGE_KEY = Path("/etc/munge/munge.key")
 
@@ -42,7 +46,10 @@ def slurm_conf(directory, host, cpus, munge_socket):
         "SlurmdUser=root",
         "AuthType=auth/munge",
         "CredType=cred/munge",
-        f"AuthInfo=socket={munge_socket}",
+        # cred_expire: how long slurmd keeps a killed job's credential revoked, and so how long a
+        # requeued job waits to start again (120 s by default; started earlier, slurmd refuses it:
+        # "Job credential revoked")
+        f"AuthInfo=socket={munge_socket},cred_expire={CRED_EXPIRE}",
         f"SlurmctldPort={free_port()}",
         f"SlurmdPort={free_port()}",
         f"StateSaveLocation={d / 'state'}",
@@ -56,6 +63,7 @@ def slurm_conf(directory, host, cpus, munge_socket):
         "SelectType=select/cons_tres",
         "SelectTypeParameters=CR_Core",
         "SchedulerType=sched/builtin",
+        "SchedulerParameters=sched_interval=2",  # a requeued job starts once its begin time has passed
         "MpiDefault=none",
         "JobRequeue=1",
         "ReturnToService=2",
@@ -165,17 +173,23 @@ class Cluster:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             job = self.job(job_id)
-            if job["JobState"] in (
-                "COMPLETED",
-                "FAILED",
-                "CANCELLED",
-                "TIMEOUT",
-                "NODE_FAIL",
-                "OUT_OF_MEMORY",
-            ):
+            if job["JobState"] in ENDED:
                 return job
             time.sleep(0.5)
         self.run(["scancel", job_id], check=False)
         raise TimeoutError(
             f"job {job_id} still {self.job(job_id)['JobState']} after {timeout} s{self.logs()}"
         )
+
+
+class SlowSteps(pl.Callback):
+    """A pause after every optimizer step of a job's run (``--trainer.callbacks+=slurm_cluster.SlowSteps``):
+    the digits' 720 steps take ~2 s on 2 CPUs, less than a loaded machine may take to deliver
+    ``scancel --signal``; paused, the run is still training when the signal lands. Sleeping changes
+    no weight."""
+
+    def __init__(self, seconds: float = 0.02):
+        self.seconds = seconds
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        time.sleep(self.seconds)
