@@ -106,9 +106,20 @@ def test_as_a_program(tmp_path):
 
 def test_the_walkthrough_is_what_the_checker_prints():
     text = walkthrough.DOC.read_text()
-    assert walkthrough.render(text) == text, (
+    assert walkthrough.matches(walkthrough.render(text), text), (
         "docs/checking_your_backprop.md is stale: python docs/examples/walkthrough.py"
     )
+
+
+def test_the_walkthrough_comparison_allows_rounding_only():
+    doc = "OK   loss: yours 2.68887858443424  |diff| 4.44e-16  allowed 2.69e-12\n  OK   b2  (10,)  norm-rel 3.26e-09\n"
+    assert walkthrough.matches(doc.replace("4.44e-16", "8.88e-16").replace("3.26e-09", "3.29e-09"), doc)
+    assert not walkthrough.matches(doc.replace("4.44e-16", "4.44e-12"), doc)  # an error of another order
+    assert not walkthrough.matches(doc.replace("3.26e-09", "3.26e-05"), doc)
+    assert not walkthrough.matches(doc.replace("2.68887858443424", "2.68887878443424"), doc)  # a value
+    assert not walkthrough.matches(doc.replace("2.69e-12", "2.69e-10"), doc)  # a tolerance
+    assert not walkthrough.matches(doc.replace("(10,)", "(11,)"), doc)
+    assert not walkthrough.matches(doc.replace("OK   b2", "FAIL b2"), doc)
 
 
 def test_the_example_test_file_passes_and_bites(monkeypatch):
