@@ -1,23 +1,11 @@
 """The machine's own limit, the physical reference for the twins' speed: its float32 matmul rate
 on one thread, measured in the run that uses it."""
 
-import statistics
-import time
 from contextlib import contextmanager
 
 import numpy as np
 
-
-def median_seconds(function, repeats=7, warmup=1):
-    """The median wall time of ``function()`` over ``repeats`` calls after ``warmup`` calls."""
-    for _ in range(warmup):
-        function()
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+from .timing import side_by_side
 
 
 def matmul_rate(m=256, k=784, n=128, dtype=np.float32, *, calls=50, repeats=7):
@@ -32,7 +20,8 @@ def matmul_rate(m=256, k=784, n=128, dtype=np.float32, *, calls=50, repeats=7):
         for _ in range(calls):
             np.matmul(a, b.T, out=out)
 
-    return 2 * m * k * n * calls / median_seconds(products, repeats)
+    seconds, _ = side_by_side({"products": products}, repeats)
+    return 2 * m * k * n * calls / seconds["products"]
 
 
 @contextmanager
