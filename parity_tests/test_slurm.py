@@ -40,6 +40,10 @@ def wait_for(condition, what, details=lambda: "", timeout=TIMEOUT):
         time.sleep(0.05)
 
 
+def tail(log):
+    return log.read_text()[-4000:] if log.exists() else f"(no {log} yet)"
+
+
 def requeued(cluster, job, log):
     """Whether the job has been requeued and runs again; an error, with the job's log, when it
     ended instead (not requeued, or its second run failed). A requeued job pends for the
@@ -49,7 +53,7 @@ def requeued(cluster, job, log):
     if fields["JobState"] in slurm_cluster.ENDED and not (again and fields["JobState"] == "COMPLETED"):
         raise AssertionError(
             f"the job ended {fields['JobState']} ({fields.get('ExitCode')}), "
-            f"{'after' if again else 'without'} being requeued:\n{log.read_text()[-4000:]}{cluster.logs()}"
+            f"{'after' if again else 'without'} being requeued:\n{tail(log)}{cluster.logs()}"
         )
     return again and fields["JobState"] in ("RUNNING", "COMPLETED")  # COMPLETING: still the first run
 
@@ -65,7 +69,10 @@ def test_an_sbatch_job_requeued_on_sigusr1_resumes_and_ends_with_the_ddp_weights
         job = cluster.submit(
             script, str(ROOT / "configs/mlp.yaml"), *job_arguments(root), cwd=ROOT, env=env, output=log
         )
-        details = lambda: f"\n{cluster.job(job)}\n{log.read_text()[-4000:]}{cluster.logs()}"  # noqa: E731
+
+        def details():
+            return f"\n{cluster.job(job)}\n{tail(log)}{cluster.logs()}"
+
         wait_for(last.exists, f"no {last}", details)
         cluster.run(["scancel", "--signal=USR1", job])  # to the job's tasks, as --signal=SIGUSR1@90 does
         wait_for(lambda: requeued(cluster, job, log), "the job was not requeued and started again", details)
