@@ -5,49 +5,23 @@ uninterrupted run, bit for bit (float64, CPU), with no worker processes and with
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import torch
+from ddp_cases import ROOT, environment, fit_args, train_command
 
 from scripts.train import main
 
-ROOT = Path(__file__).resolve().parents[1]
-# 719 steps per epoch (batch 2): the kill lands well inside the first epoch
-ARGS = [
-    "fit",
-    "--config",
-    str(ROOT / "configs/mlp.yaml"),
-    "--model.init_args.dtype",
-    "float64",
-    "--model.init_args.sizes",
-    "[64, 32, 10]",
-    "--model.init_args.optimizer",
-    "adam",
-    "--model.init_args.lr",
-    "0.001",
-    "--data.init_args.batch_size",
-    "2",
-    "--trainer.max_epochs",
-    "2",
-    "--checkpoint_every",
-    "50",
-    "--progress",
-    "off",
-]
+# the launch paths' experiment in one process at batch 2: 719 steps per epoch (1,437 rows), the kill
+# lands well inside the first epoch
 STEPS = 2 * 719
 
 
 def command(root, num_workers, *extra):
-    args = [*ARGS, "--trainer.default_root_dir", str(root), "--data.init_args.num_workers", str(num_workers)]
-    return [sys.executable, "-m", "scripts.train", *args, *extra]
-
-
-def environment():
-    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
-    return {**os.environ, "PYTHONPATH": path, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    args = fit_args(root, trainer_config=None, batch_size=2)
+    return train_command(*args, "--progress", "off", "--data.init_args.num_workers", str(num_workers), *extra)
 
 
 def kill_after_first_checkpoint(root, num_workers, log):
