@@ -9,6 +9,7 @@ the same target and when a run starts) removes those whose process on this host 
 """
 
 import errno
+import json
 import os
 import re
 import socket
@@ -49,6 +50,12 @@ def atomic_open(path, mode="w", encoding="utf8"):
     """``open(path, mode)`` for writing, atomically (see ``atomic_path``)."""
     with atomic_path(path) as tmp, open(tmp, mode, encoding=None if "b" in mode else encoding) as f:
         yield f
+
+
+def write_json(path, value, default=None):
+    """``value`` as indented JSON (``default`` converts what JSON lacks), written atomically."""
+    with atomic_open(path) as f:
+        f.write(json.dumps(value, indent=1, default=default) + "\n")
 
 
 def make_directory(path, what):

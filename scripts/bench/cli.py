@@ -12,7 +12,6 @@ machine only). A row that cannot be measured says why; the others still run.
 
 import argparse
 import importlib
-import json
 import shlex
 import sys
 import time
@@ -100,15 +99,14 @@ def check_arguments(args):
 
 def write_outputs(results, s, args):
     """bench.json, the plots and, with ``--readme``, the README's section; returns the tables."""
-    from numpy_impl.files import atomic_open
+    from numpy_impl.files import write_json
 
     from . import plots, readme, report
 
     if "f_growth" in results["rows"]:
         results["plots"] = plots.plot_growth(results["rows"]["f_growth"], s.out)
     tables = report.tables(results)
-    with atomic_open(s.out / "bench.json") as f:
-        f.write(json.dumps(results, indent=1, default=str) + "\n")
+    write_json(s.out / "bench.json", results, default=str)
     if args.readme:
         path = readme.rewrite(
             args.readme, readme.section(tables, results["meta"]["command"], results["meta"])

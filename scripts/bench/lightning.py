@@ -13,7 +13,6 @@ weights of the two are compared (they are the same numbers). One thread by defau
 """
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -134,10 +133,9 @@ def main(argv=None):
         )
     print(report(result))
     if args.json:
-        from numpy_impl.files import atomic_open
+        from numpy_impl.files import write_json
 
-        with atomic_open(args.json) as f:
-            json.dump(result, f, indent=1)
+        write_json(args.json, result)
     return 0
 
 

@@ -17,7 +17,6 @@ gensim with one worker measured in the same rounds. One thread each (``set_threa
 """
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -245,10 +244,9 @@ def main(argv=None):
         )
     print(report(result))
     if args.json:
-        from numpy_impl.files import atomic_open
+        from numpy_impl.files import write_json
 
-        with atomic_open(args.json) as f:
-            json.dump(result, f, indent=1, default=float)
+        write_json(args.json, result, default=float)
     return 0
 
 

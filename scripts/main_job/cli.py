@@ -6,14 +6,13 @@ one's report and the files it wrote, and write every finished section's numbers 
 status 130 / 143, the finished sections kept."""
 
 import argparse
-import json
 import os
 import sys
 import time
 from pathlib import Path
 
 from numpy_impl.checks import InputError
-from numpy_impl.files import atomic_open, check_writable_directory, remove_stale_temporaries_below
+from numpy_impl.files import check_writable_directory, remove_stale_temporaries_below, write_json
 from numpy_impl.idx import check_idx_directory
 from numpy_impl.locks import PathLock, remove_stale_locks_below
 from numpy_impl.stopping import Stopped, stop_on_signals
@@ -167,8 +166,7 @@ class Summary:
             self.write(self.entries | {"unfinished": {"section": self.running, "reason": reason}})
 
     def write(self, entries):
-        with atomic_open(self.path) as f:
-            json.dump(entries, f, indent=1, default=_plain)
+        write_json(self.path, entries, default=_plain)
 
     def kept(self):
         done = [k for k in self.entries if k != "argv"]
