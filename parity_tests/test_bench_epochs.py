@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from scripts.bench import epochs, machine
+from torch_impl.threads import set_threads
 
 
 def tiny(rows=96, seed=0):
@@ -56,5 +57,5 @@ def test_step_share_and_matmul_rate_are_rates():
     share = epochs.mlp_step_share(batch=32, data=tiny(), repeats=1)
     assert share["step"] > 0 and share["matmul"] > 0
     assert share["fraction"] == pytest.approx(share["step"] / share["matmul"])
-    with machine.one_thread():
+    with set_threads(1):
         assert math.isfinite(machine.matmul_rate(64, 32, 16, calls=2, repeats=1))

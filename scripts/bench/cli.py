@@ -58,11 +58,12 @@ def row_function(key):
 
 def run(s, only=None):
     """({"rows": {key: row}}, the images); ``only`` picks rows by letter."""
+    from torch_impl.threads import use_threads
+
     from .data import load_images
     from .helpers import run_row
-    from .threads import torch_one_thread
 
-    torch_one_thread()
+    use_threads(1)
     images = load_images(s.mnist, s.rows)
     results = {"rows": {}}
     for key in ROWS:

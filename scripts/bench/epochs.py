@@ -2,7 +2,7 @@
 of the NumPy MLP's training step, for the benchmark to set beside the machine's matmul rate.
 
     from scripts.bench.epochs import epoch_seconds, side_by_side
-    with one_thread():                                   # scripts.bench.machine
+    with set_threads(1):                                 # torch_impl.threads
         epoch_seconds("mlp", "numpy", batch=256, rows=8000)          # median seconds per epoch
         side_by_side("autoencoder", batch=64, rows=8000)             # {"numpy": s, "torch": s}
 
@@ -14,10 +14,8 @@ history), not the data's one-off validation. Epochs are timed in turn, engine af
 that a load on the shared machine hits both alike; the first epoch of each is a warm-up.
 """
 
-import os
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -31,17 +29,15 @@ LEARNING_RATES = {"sgd": 0.1, "adam": 1e-3}
 
 
 def mnist_rows(rows=8000, directory=None):
-    """The first ``rows`` training rows of the bundled MNIST (the 80 % split of its 10,000 images
+    """The first ``rows`` (None: all) training rows of the bundled MNIST (the 80 % split of its 10,000 images
     the main job trains on): x (rows, 784) float64 in [0, 1], y (rows,) int64."""
     from numpy_impl.data import load_mnist_idx, shuffle_split
 
-    directory = directory or os.environ.get("PARITYNETS_MNIST") or _default_mnist()
+    from .data import default_mnist
+
+    directory = directory or default_mnist()
     (x, y), _ = shuffle_split(*load_mnist_idx(directory), test_fraction=0.2, seed=42)
     return x[:rows], y[:rows]
-
-
-def _default_mnist():
-    return Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist"
 
 
 def trainer(model_name, engine, batch, data, *, dtype=np.float32, seed=0, sizes=None):
@@ -165,11 +161,11 @@ def _step_epoch(sizes, batch, data):
 def report(rows=8000, batches=(64, 256), repeats=5):
     """The NumPy / torch ratios of every model and batch size and the MLP step's share of the
     matmul rate, as printed lines, measured on one thread in this run."""
-    from .machine import one_thread
+    from torch_impl.threads import set_threads
 
     data = mnist_rows(rows)
     lines = [f"seconds per epoch, MNIST {rows} rows, float32, one thread, median of {repeats}"]
-    with one_thread():
+    with set_threads(1):
         for name in MODELS:
             for batch in batches:
                 s = side_by_side(name, batch, data=data, repeats=repeats)

@@ -13,22 +13,26 @@ weights of the two are compared (they are the same numbers). One thread by defau
 """
 
 import argparse
-import os
 import statistics
 import sys
 
 import numpy as np
 
+from .data import default_mnist
+
 # the IDX test set (10,000 images): 8,000 training rows after the split; found as the tests find it
-MNIST = os.environ.get("PARITYNETS_MNIST", "../shared/data/mnist")
+MNIST = default_mnist()
 
 
 def training_rows(mnist):
     """The training split (80 %) of MNIST IDX files in ``mnist``, or of the digits when None."""
-    from numpy_impl.data import load_digits, load_mnist_idx, shuffle_split
+    from numpy_impl.data import load_digits, shuffle_split
 
-    x, y = load_mnist_idx(mnist) if mnist else load_digits()
-    return shuffle_split(x, y, test_fraction=0.2, seed=42)[0]
+    from .epochs import mnist_rows
+
+    if mnist:
+        return mnist_rows(None, mnist)  # all 8,000
+    return shuffle_split(*load_digits(), test_fraction=0.2, seed=42)[0]
 
 
 def loop_fit(sizes, train, epochs, batch_size, lr):

@@ -73,9 +73,9 @@ def workload(model, engine, batch, data):
     if engine == "lightning":
         return lightning_epoch(model, batch, data)
     if engine == "torch":
-        from .threads import torch_one_thread
+        from torch_impl.threads import use_threads
 
-        torch_one_thread()
+        use_threads(1)
     return helper("scripts.bench.epochs", "trainer")(model, engine, batch, data)
 
 
@@ -106,10 +106,9 @@ def lightning_epoch(model, batch, data):
     from torch_impl.lightning.cli import quiet_lightning
     from torch_impl.lightning.data import ArrayData
     from torch_impl.tensors import as_tensor
+    from torch_impl.threads import use_threads
 
-    from .threads import torch_one_thread
-
-    torch_one_thread()
+    use_threads(1)
     quiet_lightning()
     x, y = data
     if model == "autoencoder":

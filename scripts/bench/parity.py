@@ -51,9 +51,9 @@ def check(name):
 
 def parity_time(s, images):
     """Seconds of each model's check (float64 + float32) and their total; all checks must pass."""
-    from .threads import torch_one_thread
+    from torch_impl.threads import use_threads
 
-    torch_one_thread()
+    use_threads(1)
     seconds, reports = side_by_side(
         {name: check(name) for name in REFERENCE}, repeats=s.repeats, warmup=s.warmup
     )

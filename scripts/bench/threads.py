@@ -31,14 +31,6 @@ def ensure_one_thread(argv):
     pin_environment()
 
 
-def torch_one_thread():
-    """torch's intra-op pool on one thread (its inter-op pool is unused by these CPU loops)."""
-    import torch
-
-    torch.set_num_threads(1)
-    return torch.get_num_threads()
-
-
 def threads_in_effect():
     """What the run measured under: the variables, torch's threads, and the BLAS pools NumPy loaded
     (threadpoolctl's view when it is installed)."""
