@@ -59,3 +59,16 @@ def test_step_share_and_matmul_rate_are_rates():
     assert share["fraction"] == pytest.approx(share["step"] / share["matmul"])
     with set_threads(1):
         assert math.isfinite(machine.matmul_rate(64, 32, 16, calls=2, repeats=1))
+
+
+def test_rounds_interleave_the_functions_and_drop_the_warm_up():
+    from scripts.bench.timing import rounds, side_by_side
+
+    calls = []
+    counters = {name: iter(range(10)) for name in "ab"}
+    functions = {name: (lambda n=name: calls.append(n) or next(counters[n])) for name in "ab"}
+    assert rounds(functions, repeats=2, warmup=1) == {"a": [1, 2], "b": [1, 2]}
+    assert calls == ["a", "b"] * 3  # in turn, round after round
+    seconds, results = side_by_side(functions, repeats=3, warmup=0)
+    assert set(seconds) == {"a", "b"} and all(s >= 0 for s in seconds.values())
+    assert results == {"a": 5, "b": 5}  # the last call's result: 3 more calls after the 3 above

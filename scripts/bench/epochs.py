@@ -94,16 +94,13 @@ def epoch_seconds(
 def side_by_side(
     model_name, batch, rows=8000, *, engines=ENGINES, repeats=5, dtype=np.float32, data=None, sizes=None
 ):
-    """{engine: median seconds per epoch}, the engines' epochs interleaved after one warm-up each."""
+    """{engine: median seconds per epoch}, the engines' epochs interleaved after one warm-up each
+    (each epoch's seconds are the loop's own, ``History.seconds``)."""
+    from .timing import rounds
+
     data = data or mnist_rows(rows)
     runs = {engine: trainer(model_name, engine, batch, data, dtype=dtype, sizes=sizes) for engine in engines}
-    seconds = {engine: [] for engine in engines}
-    for round_ in range(repeats + 1):
-        for engine, one_epoch in runs.items():
-            value = one_epoch()
-            if round_:  # round 0 is the warm-up
-                seconds[engine].append(value)
-    return {engine: statistics.median(values) for engine, values in seconds.items()}
+    return {engine: statistics.median(seconds) for engine, seconds in rounds(runs, repeats).items()}
 
 
 def mlp_step_flops(sizes, batch):

@@ -58,7 +58,7 @@ def _lightning(model, batch, s, images):
 def _mnist_config_mlp(s, images):
     """Lightning beside the loop for the MLP users train on MNIST too (configs/mlp_mnist.yaml:
     784-512-10, batch 256): at 784-128-10 a step is short enough that Lightning's fixed cost per
-    step (its hooks, ~0.7 ms on this CPU) is a third of it."""
+    step (its hooks, ~0.3 ms on this CPU) is a quarter of it."""
     record = {"model": "mlp 784-512-10", "batch": 256, "reasons": {"twins": "Lightning beside the loop only"}}
     _merge(record, "lightning", *attempt(_wide_lightning, s, images))
     record["memory"] = {"reason": "measured at the first MLP's width only"}
