@@ -5,16 +5,15 @@ twins broken on purpose for the parity gate to stop."""
 import copy
 from dataclasses import dataclass, field
 
-import lightning.pytorch as pl
 import numpy as np
 import torch
 
 import numpy_impl.optim as numpy_optim
 import torch_impl
 from numpy_impl.training import fit as numpy_fit
+from scripts.bench.lightning import plain_trainer
 from torch_impl import ops as torch_ops
 from torch_impl.lightning import AutoencoderSystem, ClassifierSystem, DigitsData, SkipGramSystem, TextData
-from torch_impl.lightning.cli import quiet_lightning
 from torch_impl.train import fit as torch_fit
 
 TEXT = {"sentences": 30, "min_count": 2, "batch_size": 256, "data_seed": 1}  # a small corpus, fast
@@ -22,21 +21,11 @@ TEXT = {"sentences": 30, "min_count": 2, "batch_size": 256, "data_seed": 1}  # a
 
 def trainer(max_epochs=2, callbacks=(), **options):
     """An in-process CPU Trainer without logger, checkpoints, bar or summary (tests add them)."""
-    quiet_lightning()
     settings = dict(
-        max_epochs=max_epochs,
-        accelerator="cpu",
-        devices=1,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
         num_sanity_val_steps=0,
-        limit_val_batches=0,
         reload_dataloaders_every_n_epochs=1,  # skip-gram's epochs differ in length; harmless for arrays
-        callbacks=list(callbacks),
     )
-    return pl.Trainer(**(settings | options))
+    return plain_trainer(max_epochs, callbacks, **(settings | options))
 
 
 @dataclass

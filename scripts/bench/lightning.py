@@ -47,19 +47,17 @@ def loop_fit(sizes, train, epochs, batch_size, lr):
     return history.seconds, model
 
 
-def lightning_fit(sizes, mnist, epochs, batch_size, lr):
+def plain_trainer(max_epochs, callbacks=(), **options):
+    """A quiet one-process CPU Trainer with Lightning's extras off (logger, checkpoints, progress
+    bar, model summary, validation), so that what runs is the system's training; ``options``
+    override any setting."""
     import lightning.pytorch as pl
 
-    from scripts.epoch_seconds import EpochSeconds
-    from torch_impl.lightning import ClassifierSystem, DigitsData, MnistIdxData
     from torch_impl.lightning.cli import quiet_lightning
 
     quiet_lightning()
-    system = ClassifierSystem(sizes=sizes, lr=lr)
-    data = MnistIdxData(mnist, batch_size=batch_size) if mnist else DigitsData(batch_size=batch_size)
-    timer = EpochSeconds(announce=False)
-    trainer = pl.Trainer(
-        max_epochs=epochs,
+    settings = dict(
+        max_epochs=max_epochs,
         accelerator="cpu",
         devices=1,
         logger=False,
@@ -67,9 +65,19 @@ def lightning_fit(sizes, mnist, epochs, batch_size, lr):
         enable_progress_bar=False,
         enable_model_summary=False,
         limit_val_batches=0,
-        callbacks=[timer],
+        callbacks=list(callbacks),
     )
-    trainer.fit(system, data)
+    return pl.Trainer(**(settings | options))
+
+
+def lightning_fit(sizes, mnist, epochs, batch_size, lr):
+    from scripts.epoch_seconds import EpochSeconds
+    from torch_impl.lightning import ClassifierSystem, DigitsData, MnistIdxData
+
+    system = ClassifierSystem(sizes=sizes, lr=lr)
+    data = MnistIdxData(mnist, batch_size=batch_size) if mnist else DigitsData(batch_size=batch_size)
+    timer = EpochSeconds(announce=False)
+    plain_trainer(epochs, callbacks=[timer]).fit(system, data)
     return timer.seconds, system.model
 
 

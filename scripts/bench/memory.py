@@ -100,16 +100,12 @@ def skipgram_epoch(engine, batch, corpus=None):
 def lightning_epoch(model, batch, data):
     """``Trainer.fit`` for one epoch over the twin's system, on the loop's batches of ``data``, with
     the optimizer the loop uses (SGD lr 0.1; Adam lr 1e-3 for the autoencoder); nothing logged."""
-    import lightning.pytorch as pl
-
     from torch_impl.lightning import AutoencoderSystem, ClassifierSystem
-    from torch_impl.lightning.cli import quiet_lightning
     from torch_impl.lightning.data import ArrayData
     from torch_impl.tensors import as_tensor
     from torch_impl.threads import use_threads
 
     use_threads(1)
-    quiet_lightning()
     x, y = data
     if model == "autoencoder":
         system = AutoencoderSystem(sizes=(x.shape[1], 400, 200, 2), optimizer="adam", lr=1e-3)
@@ -123,10 +119,7 @@ def lightning_epoch(model, batch, data):
     source = ArrayData(batch_size=batch, labels=model != "autoencoder")
     source.train_arrays = source.test_arrays = arrays
     source.check_model(system.model)
-    options = dict(logger=False, enable_checkpointing=False, enable_progress_bar=False)
-    trainer = pl.Trainer(
-        max_epochs=1, accelerator="cpu", devices=1, limit_val_batches=0, enable_model_summary=False, **options
-    )
+    trainer = helper("scripts.bench.lightning", "plain_trainer")(1)
     return lambda: trainer.fit(system, source)
 
 
