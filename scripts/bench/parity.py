@@ -25,8 +25,7 @@ def batch(name, dtype, rows):
         return id_batch(REFERENCE[name][1][0], rows, NEGATIVES, seed=1)
     if name == "autoencoder":
         return (np.random.default_rng(1).random((rows, 784)).astype(dtype),)
-    x, y = classifier_batch(784, 10, rows, seed=1, dtype=dtype)
-    return x.astype(dtype), y
+    return classifier_batch(784, 10, rows, seed=1, dtype=dtype)
 
 
 def check(name):
