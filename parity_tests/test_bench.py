@@ -180,11 +180,14 @@ def test_a_caller_that_loaded_numpy_first_gets_a_one_thread_run(tmp_path):
         (["--readme", "{missing}"], "is not a file"),
         (["--only", "a,z"], "--only takes row letters a-g"),
         (["--repeats", "3"], "repeats must be an integer >= 5"),
+        (["--mnist", "{missing}"], "--mnist: no directory at"),
+        (["--mnist", "{empty}"], "--mnist: no MNIST IDX images (*-idx3-ubyte[.gz]) in"),
     ],
 )
 def test_bad_options_are_refused_before_anything_runs(tmp_path, args, message):
     (tmp_path / "bare.md").write_text("no markers\n")
-    names = {"bare": tmp_path / "bare.md", "missing": tmp_path / "missing.md"}
+    (tmp_path / "empty").mkdir()
+    names = {"bare": tmp_path / "bare.md", "missing": tmp_path / "missing.md", "empty": tmp_path / "empty"}
     done = bench(*(a.format(**names) for a in args), "--out", str(tmp_path / "out"))
     assert done.returncode == 2
     assert message in done.stderr and "[bench]" not in done.stderr  # no row started
@@ -354,3 +357,28 @@ def test_tables_format_every_row():
     assert "| 150            | 105                    | 70 %" in text
     assert "- ddp (CPU ranks [1, 2], s/epoch): mlp 1, 0.6; efficiency mlp 0.83" in text
     assert "| mlp   | 2,000,000 | 50,000 | 40×        |" in text
+
+
+@pytest.mark.parametrize(
+    "module, args, message",
+    [
+        ("lightning", ["--epochs", "1"], "epochs must be an integer >= 2"),
+        ("lightning", ["--rounds", "0"], "rounds must be an integer >= 1"),
+        ("lightning", ["--mnist", "/nonexistent/mnist"], "no MNIST directory at /nonexistent/mnist"),
+        ("skipgram", ["--engines", "numpy,fasttext"], "engine must be one of"),
+        ("skipgram", ["--corpus", "/nonexistent.txt", "--engines", "numpy"], "no corpus file or directory"),
+        ("epochs", ["--repeats", "0"], "repeats must be an integer >= 1"),
+    ],
+)
+def test_the_stand_alone_benchmarks_refuse_bad_options_in_one_line(module, args, message):
+    done = subprocess.run(
+        [sys.executable, "-m", f"scripts.bench.{module}", *args],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": python_path()},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert f"python -m scripts.bench.{module}: error: {message}" in done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""

@@ -119,3 +119,16 @@ def test_lightnings_hook_bookkeeping_skips_nn_modules_setattr(monkeypatch):
     lightning_fit((64, 16, 10), None, 1, 256, 0.1)  # the digits: 6 steps
     assert "_current_fx_name" not in calls
     assert calls.count("total") > 0  # the metrics' own states still go through nn.Module
+
+
+def test_the_skipgram_benchmarks_lightning_engine_runs_from_any_directory(tmp_path, monkeypatch):
+    """``paritynets-bench`` is an installed command: its Lightning engine finds the skip-gram config
+    in the repository, not in the caller's working directory, and trains the twins' epoch."""
+    from scripts.bench.skipgram import words_per_second
+
+    monkeypatch.chdir(tmp_path)
+    setting = {"corpus": "lee_background", "epochs": 1, "quality": False}
+    lightning = words_per_second("lightning", **setting)
+    numpy = words_per_second("numpy", **setting)
+    assert lightning["words"] == numpy["words"] > 0  # the same subsampled epoch
+    assert lightning["words_per_s"] > 0 and lightning["threads"] == torch.get_num_threads()

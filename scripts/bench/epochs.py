@@ -14,7 +14,9 @@ history), not the data's one-off validation. Epochs are timed in turn, engine af
 that a load on the shared machine hits both alike; the first epoch of each is a warm-up.
 """
 
+import argparse
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -178,5 +180,23 @@ def report(rows=8000, batches=(64, 256), repeats=5):
     return "\n".join(lines)
 
 
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.bench.epochs", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--rows", type=int, default=8000, help="MNIST training rows (default 8000)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed epochs per figure (default 5)")
+    args = parser.parse_args(argv)
+    from numpy_impl.checks import positive_int
+
+    from .helpers import refused_by
+
+    with refused_by(parser):
+        positive_int(args.rows, "rows")
+        positive_int(args.repeats, "repeats")
+        print(report(rows=args.rows, repeats=args.repeats))
+    return 0
+
+
 if __name__ == "__main__":
-    print(report())
+    sys.exit(main())

@@ -20,6 +20,18 @@ class Skipped(Unavailable):
     status = "skipped"
 
 
+@contextlib.contextmanager
+def refused_by(parser):
+    """A stand-alone benchmark's body: an ``InputError`` (a bad option, or a bad input found by the
+    models' and the data's own checks) exits 2 with argparse's one-line message, not a traceback."""
+    from numpy_impl.checks import InputError
+
+    try:
+        yield
+    except InputError as error:
+        parser.error(str(error))
+
+
 def helper(module, name):
     """``module.name``, imported now; ``Unavailable("not available: <module> missing")`` when the
     module does not exist (an ImportError inside an existing module is a failure, not this)."""

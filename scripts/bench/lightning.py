@@ -86,6 +86,10 @@ def lightning_vs_loop(mnist=MNIST, *, hidden=128, epochs=6, batch_size=256, lr=0
     "same_weights", "steps", "epochs_timed", "threads", "sizes", "batch_size"}."""
     import torch
 
+    from numpy_impl.checks import positive_int
+
+    positive_int(epochs, "epochs", minimum=2)  # the first of each fit warms up
+    positive_int(rounds, "rounds")
     train = training_rows(mnist)
     sizes = (train[0].shape[1], hidden, int(train[1].max()) + 1)
     plain, lit, same = [], [], True
@@ -122,7 +126,9 @@ def report(r):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.bench.lightning", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--mnist", default=MNIST, help="a directory of MNIST IDX files ('': the digits)")
     parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--epochs", type=int, default=6)
@@ -134,7 +140,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     from torch_impl.threads import set_threads
 
-    with set_threads(args.threads):
+    from .helpers import refused_by
+
+    with refused_by(parser), set_threads(args.threads):
         result = lightning_vs_loop(
             args.mnist or None,
             hidden=args.hidden,

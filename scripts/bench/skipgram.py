@@ -23,7 +23,10 @@ import tempfile
 import time
 from functools import cache
 
+from .data import ROOT
+
 ENGINES = ("numpy", "torch-autograd", "lightning", "gensim")
+CONFIG = ROOT / "configs" / "skipgram.yaml"  # the Lightning engine's, found from any working directory
 SETTING = {"corpus": "head500", "epochs": 3, "dim": 100, "batch_size": 1024, "dtype": "float32", "seed": 0}
 
 
@@ -118,7 +121,7 @@ def _lightning(engine, s, *, shuffle, **_):
     from torch_impl.lightning.cli import TrainCLI
 
     with tempfile.TemporaryDirectory() as root:
-        args = ["--config", "configs/skipgram.yaml", f"--trainer.default_root_dir={root}"]
+        args = ["--config", str(CONFIG), f"--trainer.default_root_dir={root}"]
         args += [f"--trainer.max_epochs={s['epochs']}", "--trainer.limit_val_batches=0", "--progress=off"]
         args += [f"--data.corpus={s['corpus']}", f"--data.batch_size={s['batch_size']}"]
         args += [
@@ -163,6 +166,13 @@ def side_by_side(engines=ENGINES, *, repeats=5, gensim_workers=(1,), **setting):
     """Every engine (and gensim at each of ``gensim_workers``) trained in turn, a warm-up round
     then ``repeats`` rounds: {"runs": every record, "medians": per engine, with ``x_gensim`` and
     ``cpu_x_gensim``, the ratios of median words/s to gensim's with one worker}."""
+    from numpy_impl.checks import one_of, positive_int
+
+    for engine in engines:
+        one_of(engine, ENGINES, "engine")
+    for workers in gensim_workers:
+        positive_int(workers, "gensim workers")
+    positive_int(repeats, "repeats")
     plan = [(e, 1) for e in engines if e != "gensim"] + [("gensim", w) for w in sorted({1, *gensim_workers})]
     runs = []
     for round_ in range(repeats + 1):
@@ -217,7 +227,9 @@ def report(result, bands=(0.02, 1.0)):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.bench.skipgram", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--engines", default=",".join(ENGINES))
     parser.add_argument("--gensim-workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--repeats", type=int, default=5)
@@ -234,7 +246,9 @@ def main(argv=None):
         args.repeats = min(args.repeats, 2)
     from torch_impl.threads import set_threads
 
-    with set_threads(args.threads):
+    from .helpers import refused_by
+
+    with refused_by(parser), set_threads(args.threads):
         result = side_by_side(
             args.engines.split(","),
             repeats=args.repeats,
