@@ -182,12 +182,16 @@ def test_a_caller_that_loaded_numpy_first_gets_a_one_thread_run(tmp_path):
         (["--repeats", "3"], "repeats must be an integer >= 5"),
         (["--mnist", "{missing}"], "--mnist: no directory at"),
         (["--mnist", "{empty}"], "--mnist: no MNIST IDX images (*-idx3-ubyte[.gz]) in"),
+        (["--mnist", "{unlabelled}"], "no label file 't10k-labels-idx1-ubyte[.gz]' beside"),
     ],
 )
 def test_bad_options_are_refused_before_anything_runs(tmp_path, args, message):
     (tmp_path / "bare.md").write_text("no markers\n")
     (tmp_path / "empty").mkdir()
-    names = {"bare": tmp_path / "bare.md", "missing": tmp_path / "missing.md", "empty": tmp_path / "empty"}
+    (tmp_path / "unlabelled").mkdir()
+    (tmp_path / "unlabelled" / "t10k-images-idx3-ubyte").write_bytes(b"not IDX")
+    names = {"bare": tmp_path / "bare.md", "missing": tmp_path / "missing.md"}
+    names |= {"empty": tmp_path / "empty", "unlabelled": tmp_path / "unlabelled"}
     done = bench(*(a.format(**names) for a in args), "--out", str(tmp_path / "out"))
     assert done.returncode == 2
     assert message in done.stderr and "[bench]" not in done.stderr  # no row started

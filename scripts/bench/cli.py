@@ -56,15 +56,13 @@ def row_function(key):
     return getattr(importlib.import_module(f"scripts.bench.{module}"), name)
 
 
-def run(s, only=None):
-    """({"rows": {key: row}}, the images); ``only`` picks rows by letter."""
+def run(s, images, only=None):
+    """{"rows": {key: row}} measured on ``images``; ``only`` picks rows by letter."""
     from torch_impl.threads import use_threads
 
-    from .data import load_images
     from .helpers import run_row
 
     use_threads(1)
-    images = load_images(s.mnist, s.rows)
     results = {"rows": {}}
     for key in ROWS:
         if only and key[0] not in only:
@@ -73,7 +71,7 @@ def run(s, only=None):
         results["rows"][key] = row = run_row(row_function(key), s, images)
         row["row_seconds"] = time.perf_counter() - started
         print(f"[bench] {key}: {row['status']} in {row['row_seconds']:.1f} s", file=sys.stderr, flush=True)
-    return results, images
+    return results
 
 
 def check_arguments(args):
@@ -133,14 +131,16 @@ def main(argv=None):
     from numpy_impl.checks import InputError
 
     from . import meta
+    from .data import load_images
 
     args = parse_args(argv)
     try:
         s, only = check_arguments(args)
+        images = load_images(s.mnist, s.rows)  # read (and checked) before anything is timed
     except InputError as error:
         print(f"paritynets-bench: error: {error}", file=sys.stderr)
         return 2
-    results, images = run(s, only)
+    results = run(s, images, only)
     command = " ".join(["paritynets-bench", shlex.join(argv)]).strip()
     results = {"meta": meta.environment(command, images.source), **results}
     print(write_outputs(results, s, args))
