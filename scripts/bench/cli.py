@@ -26,7 +26,9 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(prog="paritynets-bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="bench", help="folder for bench.json and the plots (bench/)")
     parser.add_argument(
-        "--mnist", help="MNIST IDX folder (default: $PARITYNETS_MNIST, else ../shared/data/mnist)"
+        "--mnist",
+        help="MNIST IDX folder, which must hold the images (default: $PARITYNETS_MNIST, else "
+        "../shared/data/mnist; without IDX files there, the digits upsampled to 28 x 28 stand in)",
     )
     parser.add_argument("--repeats", type=int, help="timed rounds per figure, >= 5 (default 5)")
     parser.add_argument(
