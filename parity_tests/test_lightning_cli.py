@@ -100,6 +100,15 @@ def test_fit_writes_a_run_with_config_metrics_and_last_checkpoint(mlp_run):
     assert torch.load(run / "checkpoints/last.ckpt", weights_only=False)["global_step"] == 46
 
 
+@pytest.mark.parametrize("every", [0, 20])
+def test_log_every_n_steps_zero_logs_no_step_loss_and_the_epochs_still(tmp_path, every):
+    """Lightning's log_every_n_steps: 0 means no step is logged (a modulo by it would divide by 0)."""
+    assert fit(tmp_path, "mlp", "--trainer.max_epochs", "2", f"--trainer.log_every_n_steps={every}") == 0
+    metrics = tmp_path / "version_0" / "metrics.csv"
+    assert bool(epoch_rows(metrics, "train_loss_step")) == (every > 0)
+    assert [r["epoch"] for r in epoch_rows(metrics, "train_loss")] == ["0", "1"]
+
+
 def test_fit_prints_the_gate_and_one_line_per_epoch_without_a_bar(mlp_run):
     _, out = mlp_run
     lines = out.splitlines()

@@ -179,7 +179,8 @@ class TwinSystem(pl.LightningModule):
         if self._logged_epoch != self.current_epoch:
             self.log("train_loss", self.train_loss, on_step=False, on_epoch=True)
             self._logged_epoch = self.current_epoch
-        if self.global_step % self.trainer.log_every_n_steps == 0:
+        every = self.trainer.log_every_n_steps  # 0: no step's loss logged (Lightning's meaning)
+        if every and self.global_step % every == 0:
             step_loss = per_example * share  # summed over ranks: the global batch's mean
             self.log(
                 "train_loss_step", step_loss, on_step=True, on_epoch=False, sync_dist=True, reduce_fx="sum"
