@@ -109,6 +109,27 @@ def test_log_every_n_steps_zero_logs_no_step_loss_and_the_epochs_still(tmp_path,
     assert [r["epoch"] for r in epoch_rows(metrics, "train_loss")] == ["0", "1"]
 
 
+def tree(root):
+    return {str(p.relative_to(root)): p.read_bytes() if p.is_file() else None for p in root.rglob("*")}
+
+
+def test_fast_dev_run_trains_a_step_and_leaves_the_disk_as_it_found_it(tmp_path, capsys):
+    """Lightning's smoke test writes no log and no checkpoint: neither does the command (Lightning's
+    ModelCheckpoint would still write last.ckpt as training ends, the systems' files would fail
+    on the dummy logger's missing directory, and the run directory would stay behind, empty)."""
+    assert fit(tmp_path / "fresh", "mlp", "--trainer.fast_dev_run=true") == 0
+    assert not (tmp_path / "fresh").exists()
+    root = tmp_path / "runs"
+    assert fit(root, "mlp", "--trainer.max_epochs", "1") == 0
+    before = tree(root)
+    assert fit(root, "mlp", "--trainer.fast_dev_run=2") == 0
+    ckpt = str(root / "version_0/checkpoints/last.ckpt")
+    for command in ("validate", "test", "predict"):
+        assert main([command, "--ckpt_path", ckpt, "--trainer.fast_dev_run=true"]) == 0
+    assert "fast_dev_run: predictions not written" in capsys.readouterr().out
+    assert tree(root) == before
+
+
 def test_fit_prints_the_gate_and_one_line_per_epoch_without_a_bar(mlp_run):
     _, out = mlp_run
     lines = out.splitlines()

@@ -42,6 +42,23 @@ def test_epochs_follow_the_loops_permutations():
         assert all(np.array_equal(a, b) for a, b in zip(rows, expected, strict=True))
 
 
+def test_overfit_batches_trains_the_first_epochs_batches_in_every_epoch():
+    """``trainer.overfit_batches``: the data modules' loaders repeat epoch 0's batches, and Lightning
+    keeps them (it rebuilds a loader whose sampler is not a SequentialSampler, which ours refuses)."""
+    loader = ResumableLoader(ArrayBatches(arrays(), 10, seed=7), first_epoch_only=True)
+    first = [y.numpy() for _, y in loader]
+    loader.sampler.set_epoch(3)
+    assert all(np.array_equal(a, b) for a, b in zip([y for _, y in loader], first, strict=True))
+    assert all(np.array_equal(a, b) for a, b in zip(first, epoch_batches(103, 10, 7, 0), strict=True))
+    system = ClassifierSystem(sizes=(64, 8, 10))
+    data = DigitsData(batch_size=64)
+    seen = []
+    system.on_train_batch_start = lambda batch, batch_idx: seen.append(batch[1].clone())
+    trainer(max_epochs=3, overfit_batches=2).fit(system, data)
+    assert len(seen) == 6
+    assert all(torch.equal(seen[i], seen[i % 2]) for i in range(6))  # batches 0, 1 in each epoch
+
+
 def test_the_schedule_progress_is_the_loops():
     sampler = ResumableLoader(ArrayBatches(arrays(), 10, seed=7)).sampler
     sampler.set_epoch(2)

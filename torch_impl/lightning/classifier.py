@@ -85,7 +85,7 @@ class ClassifierSystem(TwinSystem):
             metric.reset()
         if self.trainer.loggers and not self.trainer.sanity_checking:
             log_dir = self.trainer.log_dir  # a broadcast from rank 0 under DDP: every rank asks
-            if self.trainer.is_global_zero:
+            if log_dir is not None and self.trainer.is_global_zero:  # None: fast_dev_run's dummy logger
                 write_matrix(matrix, Path(log_dir) / f"{stage}_confusion_matrix.csv")
 
     def predict_step(self, batch, batch_idx):

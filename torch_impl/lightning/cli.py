@@ -79,15 +79,20 @@ class TrainCLI(LightningCLI):
         except BaseException:
             self.discard_unused_run()
             raise
+        else:
+            if run and getattr(self, "trainer", None) is not None and self.trainer.fast_dev_run:
+                self.discard_unused_run(fast_dev_run=True)
         finally:
             if self.lock is not None:
                 self.lock.release()
 
-    def discard_unused_run(self):
+    def discard_unused_run(self, fast_dev_run=False):
         """A run directory this command created and that trained no step goes again (a refused
-        or failed command leaves the disk as it found it)."""
+        or failed command leaves the disk as it found it), as does a ``fast_dev_run``'s (Lightning
+        writes no log, config or checkpoint then: a smoke test leaves nothing behind)."""
         trainer = getattr(self, "trainer", None)
-        if self.plan is not None and self.plan.created and (trainer is None or trainer.global_step == 0):
+        unused = fast_dev_run or trainer is None or trainer.global_step == 0
+        if self.plan is not None and self.plan.created and unused:
             shutil.rmtree(self.plan.log_dir, ignore_errors=True)
             if self.plan.root_created:
                 shutil.rmtree(self.plan.save_dir, ignore_errors=True)
@@ -172,21 +177,19 @@ class TrainCLI(LightningCLI):
             return [SavePredictions()]
         if self.subcommand not in (None, "fit"):
             return []
-        callbacks = [
-            ParityGate(config.parity_gate),
-            RecordRunKey(self.key),
-            StopCleanly(),
-            ModelCheckpoint(save_last=True, enable_version_counter=False),  # every epoch's end
-        ]
-        if positive_int(config.checkpoint_every, "--checkpoint_every", minimum=0):
+        callbacks = [ParityGate(config.parity_gate), RecordRunKey(self.key), StopCleanly()]
+        every = positive_int(config.checkpoint_every, "--checkpoint_every", minimum=0)
+        if not config.trainer.get("fast_dev_run"):  # a smoke test keeps no checkpoint (Lightning's
+            # ModelCheckpoint skips its saves then, but still writes last.ckpt as training ends)
             callbacks.append(
-                ModelCheckpoint(
-                    every_n_train_steps=config.checkpoint_every,
-                    save_top_k=0,
-                    save_last=True,
-                    enable_version_counter=False,
+                ModelCheckpoint(save_last=True, enable_version_counter=False)
+            )  # each epoch's end
+            if every:
+                callbacks.append(
+                    ModelCheckpoint(
+                        every_n_train_steps=every, save_top_k=0, save_last=True, enable_version_counter=False
+                    )
                 )
-            )
         if lines and config.progress != "off":
             callbacks.append(EpochLines())
         if SLURMEnvironment.detect():

@@ -31,6 +31,11 @@ from .distributed import rank_and_world
 from .sampling import ArrayBatches, InOrder, ResumableLoader, SkipGramBatches
 
 
+def overfitting(trainer):
+    """Whether ``trainer.overfit_batches`` asks for the same first batches in every epoch."""
+    return trainer is not None and trainer.overfit_batches > 0
+
+
 class ArrayData(pl.LightningDataModule):
     """Arrays from ``load()``, split 80/20. Batches are ``(x, y)``, or ``(x,)`` with ``labels=False``
     (the autoencoder's); ``data_seed`` orders them (``epoch_batches``; named apart from the model's
@@ -72,7 +77,7 @@ class ArrayData(pl.LightningDataModule):
         h = self.hparams
         rank, world_size = rank_and_world(self.trainer)
         batches = ArrayBatches(self.train_arrays, h.batch_size, h.data_seed, rank=rank, world_size=world_size)
-        return ResumableLoader(batches, num_workers=h.num_workers)
+        return ResumableLoader(batches, num_workers=h.num_workers, first_epoch_only=overfitting(self.trainer))
 
     def _in_order(self, tensors, split=True):
         rank, world_size = rank_and_world(self.trainer)
@@ -175,7 +180,9 @@ class TextData(pl.LightningDataModule):
             )
         rank, world_size = rank_and_world(self.trainer)
         batches = SkipGramBatches(self.skipgram_data, rank=rank, world_size=world_size)
-        loader = ResumableLoader(batches, num_workers=self.hparams.num_workers)
+        loader = ResumableLoader(
+            batches, num_workers=self.hparams.num_workers, first_epoch_only=overfitting(self.trainer)
+        )
         loader.sampler.set_epoch(self.trainer.current_epoch if self.trainer is not None else 0)
         return loader
 

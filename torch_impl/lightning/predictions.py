@@ -20,6 +20,9 @@ class SavePredictions(BasePredictionWriter):
         log_dir = trainer.log_dir  # a broadcast from rank 0 under DDP: every rank asks
         if not trainer.is_global_zero:
             return
+        if log_dir is None:  # fast_dev_run's dummy logger: a smoke test, whose few batches are not kept
+            print("fast_dev_run: predictions not written", file=self.stream or sys.stdout, flush=True)
+            return
         out = Path(log_dir) / "predictions.safetensors"
         save_state_dict({"predictions": torch.cat([p.detach().cpu() for p in predictions])}, out)
         print(f"wrote {out}", file=self.stream or sys.stdout, flush=True)

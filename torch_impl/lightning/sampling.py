@@ -21,7 +21,7 @@ any other loader with its own under DDP (which shuffles, pads and would reorder 
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset, DistributedSampler
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, SequentialSampler
 
 from numpy_impl.checks import positive_int
 from numpy_impl.training.batches import epoch_batches
@@ -74,11 +74,21 @@ class EpochSampler(DistributedSampler):
         self.epoch, self.start = int(state["epoch"]), int(state["batch"])
 
 
-class ResumableLoader(DataLoader):
-    """A DataLoader of whole batches over an ``EpochSampler`` that knows how far training got."""
+class FirstEpochSampler(EpochSampler, SequentialSampler):
+    """Epoch 0's keys in every epoch, for ``trainer.overfit_batches``: the same first batches each
+    epoch. A ``SequentialSampler`` to Lightning, which would otherwise rebuild the loader (from
+    arguments it does not take) to turn a shuffling sampler off."""
 
-    def __init__(self, dataset, *, num_workers=0):
-        sampler = EpochSampler(dataset)
+    def set_epoch(self, epoch):
+        pass
+
+
+class ResumableLoader(DataLoader):
+    """A DataLoader of whole batches over an ``EpochSampler`` that knows how far training got;
+    ``first_epoch_only``: a ``FirstEpochSampler``."""
+
+    def __init__(self, dataset, *, num_workers=0, first_epoch_only=False):
+        sampler = (FirstEpochSampler if first_epoch_only else EpochSampler)(dataset)
         num_workers = positive_int(num_workers, "num_workers", minimum=0)
         super().__init__(
             dataset, batch_size=None, sampler=sampler, num_workers=num_workers, persistent_workers=False
@@ -176,7 +186,7 @@ class SkipGramBatches(Dataset):
         return self.batches(epoch)[b]
 
 
-class InOrder(DistributedSampler):
+class InOrder(DistributedSampler, SequentialSampler):  # in order: Lightning keeps it under overfit_batches
     """Evaluation batches in order: ``eval_batch_size`` rows at a time of this rank's share of the
     rows (``split``; every row lies in exactly one rank's share, so metrics synced over ranks count
     each once), or of all rows on every rank. Keys for ``ArrayBatches``."""
