@@ -130,6 +130,12 @@ def test_fast_dev_run_trains_a_step_and_leaves_the_disk_as_it_found_it(tmp_path,
     assert tree(root) == before
 
 
+def test_enable_checkpointing_false_trains_and_writes_no_checkpoint(tmp_path):
+    assert fit(tmp_path, "mlp", "--trainer.max_epochs", "1", "--trainer.enable_checkpointing=false") == 0
+    assert (tmp_path / "version_0" / "metrics.csv").is_file()
+    assert not list(tmp_path.rglob("*.ckpt"))
+
+
 def test_fit_prints_the_gate_and_one_line_per_epoch_without_a_bar(mlp_run):
     _, out = mlp_run
     lines = out.splitlines()

@@ -179,8 +179,10 @@ class TrainCLI(LightningCLI):
             return []
         callbacks = [ParityGate(config.parity_gate), RecordRunKey(self.key), StopCleanly()]
         every = positive_int(config.checkpoint_every, "--checkpoint_every", minimum=0)
-        if not config.trainer.get("fast_dev_run"):  # a smoke test keeps no checkpoint (Lightning's
-            # ModelCheckpoint skips its saves then, but still writes last.ckpt as training ends)
+        # none when the trainer's settings ask for none (Lightning refuses a ModelCheckpoint beside
+        # enable_checkpointing: false); a fast_dev_run smoke test keeps none either (ModelCheckpoint
+        # skips its saves then, but still writes last.ckpt as training ends)
+        if config.trainer.get("enable_checkpointing") is not False and not config.trainer.get("fast_dev_run"):
             callbacks.append(
                 ModelCheckpoint(save_last=True, enable_version_counter=False)
             )  # each epoch's end
