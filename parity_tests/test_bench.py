@@ -180,9 +180,9 @@ def test_a_caller_that_loaded_numpy_first_gets_a_one_thread_run(tmp_path):
         (["--readme", "{missing}"], "is not a file"),
         (["--only", "a,z"], "--only takes row letters a-g"),
         (["--repeats", "3"], "repeats must be an integer >= 5"),
-        (["--mnist", "{missing}"], "--mnist: no directory at"),
-        (["--mnist", "{empty}"], "--mnist: no MNIST IDX images (*-idx3-ubyte[.gz]) in"),
-        (["--mnist", "{unlabelled}"], "no label file 't10k-labels-idx1-ubyte[.gz]' beside"),
+        (["--mnist", "{missing}"], "--mnist: no MNIST directory at"),
+        (["--mnist", "{empty}"], "holds no '*-idx3-ubyte[.gz]' image file"),
+        (["--mnist", "{unlabelled}"], "--mnist: no label file 't10k-labels-idx1-ubyte[.gz]' beside"),
     ],
 )
 def test_bad_options_are_refused_before_anything_runs(tmp_path, args, message):

@@ -80,9 +80,9 @@ def check_arguments(args):
     """The run's ``Settings`` and the rows it picks, refusing bad options before anything is timed."""
     from numpy_impl.checks import InputError
     from numpy_impl.files import check_writable_directory
+    from numpy_impl.idx import check_idx_directory
 
     from . import config, readme
-    from .data import has_idx_images
 
     only = set(args.only.split(",")) if args.only else None
     if only and not only <= {key[0] for key in ROWS}:
@@ -94,16 +94,11 @@ def check_arguments(args):
         if not path.is_file():
             raise InputError(f"--readme {path} is not a file")
         readme.replace_section(path.read_text(encoding="utf-8"), "", name=str(path))  # markers present?
-    if args.mnist:  # a folder named and missing is a mistake; only the default falls back to the digits
-        if not Path(args.mnist).is_dir():
-            raise InputError(
-                f"--mnist: no directory at {args.mnist} (expected one holding *-idx3-ubyte[.gz] files)"
-            )
-        if not has_idx_images(args.mnist):
-            raise InputError(
-                f"--mnist: no MNIST IDX images (*-idx3-ubyte[.gz]) in {args.mnist}; leave --mnist out "
-                "to run on the digits stand-in"
-            )
+    if args.mnist:  # a folder named must hold MNIST; only the default location falls back to the digits
+        try:
+            check_idx_directory(args.mnist)  # the headers, as a training run checks its data
+        except InputError as error:
+            raise InputError(f"--mnist: {error}") from None
     s = config.settings(args.out, args.mnist, args.quick, args.repeats)
     check_writable_directory(s.out, "--out")
     return s, only

@@ -31,18 +31,13 @@ def default_mnist():
     return os.environ.get("PARITYNETS_MNIST") or str(ROOT.parent / "shared" / "data" / "mnist")
 
 
-def has_idx_images(directory):
-    """Whether ``directory`` holds MNIST IDX image files (``*-idx3-ubyte[.gz]``)."""
-    return any(Path(directory).glob("*idx3-ubyte*"))
-
-
 def load_images(mnist=None, rows=8000):
     """``Images`` with at least ``rows`` training rows: MNIST from ``mnist`` when its IDX files are
     there, else the digits stand-in (``source`` names which, and why)."""
     from numpy_impl.data import load_digits, load_mnist_idx, shuffle_split
 
     directory = Path(mnist or default_mnist())
-    if has_idx_images(directory):
+    if list(directory.glob("*idx3-ubyte*")):
         train, test = shuffle_split(*load_mnist_idx(directory), test_fraction=0.2, seed=42)
         source = f"MNIST IDX in {directory} ({len(train[0])} training rows)"
         return Images(train, test, source, str(directory))

@@ -80,18 +80,18 @@ class TrainCLI(LightningCLI):
             self.discard_unused_run()
             raise
         else:
-            if run and getattr(self, "trainer", None) is not None and self.trainer.fast_dev_run:
-                self.discard_unused_run(fast_dev_run=True)
+            if run and self.trainer.fast_dev_run:
+                self.discard_unused_run()
         finally:
             if self.lock is not None:
                 self.lock.release()
 
-    def discard_unused_run(self, fast_dev_run=False):
+    def discard_unused_run(self):
         """A run directory this command created and that trained no step goes again (a refused
         or failed command leaves the disk as it found it), as does a ``fast_dev_run``'s (Lightning
         writes no log, config or checkpoint then: a smoke test leaves nothing behind)."""
         trainer = getattr(self, "trainer", None)
-        unused = fast_dev_run or trainer is None or trainer.global_step == 0
+        unused = trainer is None or trainer.global_step == 0 or trainer.fast_dev_run
         if self.plan is not None and self.plan.created and unused:
             shutil.rmtree(self.plan.log_dir, ignore_errors=True)
             if self.plan.root_created:
@@ -179,13 +179,12 @@ class TrainCLI(LightningCLI):
             return []
         callbacks = [ParityGate(config.parity_gate), RecordRunKey(self.key), StopCleanly()]
         every = positive_int(config.checkpoint_every, "--checkpoint_every", minimum=0)
-        # none when the trainer's settings ask for none (Lightning refuses a ModelCheckpoint beside
-        # enable_checkpointing: false); a fast_dev_run smoke test keeps none either (ModelCheckpoint
-        # skips its saves then, but still writes last.ckpt as training ends)
+        # none when the trainer asks for none (Lightning refuses a ModelCheckpoint beside
+        # enable_checkpointing: false), nor in a fast_dev_run smoke test (ModelCheckpoint skips its
+        # saves then, but still writes last.ckpt as training ends)
         if config.trainer.get("enable_checkpointing") is not False and not config.trainer.get("fast_dev_run"):
-            callbacks.append(
-                ModelCheckpoint(save_last=True, enable_version_counter=False)
-            )  # each epoch's end
+            at_epoch_end = ModelCheckpoint(save_last=True, enable_version_counter=False)
+            callbacks.append(at_epoch_end)
             if every:
                 callbacks.append(
                     ModelCheckpoint(
