@@ -1,7 +1,8 @@
 """The NumPy hot path's shortcuts compute what the plain forms compute: no dx for data, the ReLU
-backward as a product, the stable sigmoid and softplus without a select, the optimizers'
-temporaries in preallocated buffers (shared by parameters of one shape, allocating nothing per
-step). Speed itself is measured by ``scripts/bench``, never asserted here."""
+backward as a product, the stable sigmoid and softplus without a select, the cross-entropy class
+by class and its mean as np.mean's number, the optimizers' temporaries in preallocated buffers
+(shared by parameters of one shape, allocating nothing per step). Speed itself is measured by
+``scripts/bench``, never asserted here."""
 
 import tracemalloc
 
@@ -79,6 +80,49 @@ def test_softplus_is_logaddexp(dtype):
     finite = np.isfinite(expected)
     np.testing.assert_array_equal(y[~finite & ~np.isnan(y)], expected[~finite & ~np.isnan(expected)])
     np.testing.assert_allclose(y[finite], expected[finite], rtol=2 * np.finfo(dtype).eps, atol=0)
+
+
+def _row_wise_cross_entropy(logits, y):
+    """The plain form: reductions along each row, np.mean."""
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    rows = np.arange(len(y))
+    dlogits = np.exp(log_probs)
+    dlogits[rows, y] -= 1
+    return -log_probs[rows, y].mean(), dlogits / len(y)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("classes", [2, 3, 10, 37])
+def test_cross_entropy_class_by_class_is_the_row_wise_formula(dtype, classes):
+    rng = np.random.default_rng(classes)
+    logits = (rng.standard_normal((256, classes)) * 30).astype(dtype)
+    logits[:3, 0] = [np.inf, -np.inf, np.nan]  # rows that give NaN, as torch's
+    logits[3] = -np.inf
+    y = rng.integers(0, classes, size=256)
+    with np.errstate(invalid="ignore"):
+        loss, backward = ops.softmax_cross_entropy(logits, y)
+        (dlogits,) = backward()
+        expected_loss, expected_dlogits = _row_wise_cross_entropy(logits, y)
+        finite = slice(4, None)
+        loss_of_finite_rows = ops.softmax_cross_entropy(logits[finite], y[finite])[0]
+        expected_of_finite_rows = _row_wise_cross_entropy(logits[finite], y[finite])[0]
+    assert dlogits.shape == logits.shape and dlogits.dtype == loss.dtype == dtype
+    np.testing.assert_array_equal(loss, expected_loss)  # NaN
+    # the sums of exp run in another order (down the columns, not pairwise along a row): rounding
+    eps = np.finfo(dtype).eps
+    np.testing.assert_allclose(loss_of_finite_rows, expected_of_finite_rows, rtol=4 * eps, atol=0)
+    np.testing.assert_allclose(dlogits, expected_dlogits, rtol=4 * eps, atol=4 * eps / len(y))
+    np.testing.assert_array_equal(np.isnan(dlogits), np.isnan(expected_dlogits))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("size", [1, 7, 256, 10_000])
+def test_the_mean_reduction_is_np_mean_bit_for_bit(dtype, size):
+    values = (np.random.default_rng(size).standard_normal(size) * 1e3).astype(dtype)
+    mean, scale = ops.reduce_loss(values, "mean")
+    assert mean.dtype == dtype and scale == 1 / size
+    np.testing.assert_array_equal(mean, values.mean())
 
 
 def _same_shape_params(rng):
