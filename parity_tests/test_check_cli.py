@@ -69,7 +69,7 @@ def test_code_named_on_the_command_line(tmp_path, capsys):
     [
         (["missing.py"], "no file at missing.py"),
         ([str(NET), "--forward", "forward"], "--forward and --backward go together"),
-        ([str(NET), "--params", "nothing"], "defines no nothing (the parameters)"),
+        ([str(NET), "--params", "nothing"], "defines no nothing (the parameters): name it with --params"),
         ([str(NET), "--reference", "resnet"], "--reference must be finite-differences, one of linear, mlp"),
         ([str(NET), "--reference", "mlp"], "y looks one-hot (shape (32, 10), one 1 per row)"),
         (
@@ -140,3 +140,66 @@ def test_the_example_test_file_passes_and_bites(monkeypatch):
         with pytest.raises(AssertionError, match="RESULT: FAIL"):
             test()
     assert example.net.forward is forward
+
+
+def learner_file(tmp_path, text, name="net.py"):
+    path = tmp_path / name
+    path.write_text(NET.read_text() + "\n" + text)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "text, arguments, message",
+    [
+        ("def broken(:\n", [], "does not run: SyntaxError"),
+        ("raise ValueError('the data folder is missing')\n", [], "net.py does not run: ValueError: the data folder"),
+        (
+            "def needs_sizes(n_in, n_out):\n    return {}\n",
+            ["--params", "needs_sizes"],
+            "needs_sizes() (the parameters, called with no arguments) does not run: TypeError",
+        ),
+        (
+            "class Net:\n    def __init__(self, n_in):\n        pass\n\n    def loss_and_grads(self, batch):\n        pass\n",
+            ["--object", "Net"],
+            "Net() does not run: TypeError",
+        ),
+        ("model = 3\n", ["--object", "model"], "--object model (int) is neither an object with loss_and_grads"),
+        ("def make():\n    return 3\n", ["--object", "make"], "make() gives a value of type int, with no loss_and_grads"),
+    ],
+)
+def test_what_your_file_raises_is_one_line_and_exit_2(tmp_path, capsys, text, arguments, message):
+    """A file that does not run, or names what cannot be called as the CLI calls it: a usage error
+    naming it and the line of your file, not a traceback."""
+    assert cli.main([learner_file(tmp_path, text), *arguments]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err, err
+    if "ValueError" in message:
+        assert f"net.py, line {len(NET.read_text().splitlines()) + 2})" in err  # where in your file
+
+
+def test_a_class_named_with_object_is_made_with_no_arguments(tmp_path, capsys):
+    text = (
+        "class Net:\n    def __init__(self):\n        self.params = init_params(64, 16, 10, seed=4)\n\n"
+        "    def state_dict(self):\n        return self.params\n\n"
+        "    def loss_and_grads(self, batch):\n        loss, cache = forward(self.params, batch)\n"
+        "        return loss, backward(cache)[0]\n"
+    )
+    assert cli.main([learner_file(tmp_path, text), "--object", "Net", "--weights", "in,out"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("RESULT: OK")
+
+
+def test_json_stays_json_when_your_code_prints(tmp_path, capsys):
+    text = "print('loading the digits')\n_forward = forward\n\n\ndef forward(p, b):\n    print('a step')\n    return _forward(p, b)\n"
+    assert cli.main([learner_file(tmp_path, text), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["ok"] is True
+    assert "loading the digits" in captured.err and "a step" in captured.err
+
+
+def test_without_a_twin_the_transpose_hint_reads_your_layout_from_your_shapes(tmp_path, capsys):
+    """No --weights and no twin: the hint is written for the layout your shapes chain in (here
+    (in, out)), not for a default the CLI would have assumed."""
+    path = buggy(tmp_path, old='grads = {"W1": dW1,', new='grads = {"W1": dW1.T,')
+    assert cli.main([str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "your weights are (in, out) (z = x @ W), so dW = x.T @ dz, not dz.T @ x" in out, out

@@ -194,6 +194,23 @@ def test_paritynets_mutate_reports_per_bug_and_model(capsys):
         mutate.main(["--mutants", "no_such_bug"])
 
 
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--models", "linear", "--mutants", "rows_assigned"], "rows_assigned reaches skipgram, not --models linear"),
+        (["--mutants", "outer_rows_assigned"], "a bug of the optimizer layer, which no gradient check sees"),
+    ],
+)
+def test_paritynets_mutate_refuses_a_named_bug_that_would_run_nowhere(arguments, message, capsys):
+    """Not "0/0 bugs caught" and exit 0: a mutant the chosen models do not reach, or one no
+    gradient check can see, is a usage error."""
+    from scripts import mutate
+
+    with pytest.raises(SystemExit) as exit_:
+        mutate.main(arguments)
+    assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
 COURSE_TEST = """
 import numpy as np
 

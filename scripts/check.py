@@ -13,9 +13,11 @@ default ``forward``/``backward``, else ``loss_and_grads``, else ``model``. ``--p
 """
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import sys
+import traceback
 from pathlib import Path
 
 from numpy_impl.checks import InputError
@@ -58,9 +60,9 @@ def build_parser():
         "--weights",
         type=lambda text: "".join(text.split()),  # "in, out" as the Python Layout writes it, or "in,out"
         choices=("out,in", "in,out"),
-        default="out,in",
         metavar="in,out|out,in",
-        help="your 2-D weights' layout: in,out for x @ W; out,in (default) for torch's x @ W.T",
+        help="your 2-D weights' layout: in,out for x @ W; out,in for torch's x @ W.T (the default with "
+        "a twin; without one the hints read it from your shapes)",
     )
     add("--labels", choices=LABELS, default="ids", help="your y: class ids or one-hot rows")
     add("--loss", choices=LOSSES, default="mean", help="your loss over the batch: mean or sum")
@@ -74,8 +76,11 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    # with --json, stdout carries the report alone: what your code prints goes to stderr
+    quiet = contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext()
     try:
-        report = run(args)
+        with quiet:
+            report = run(args)
     except (UsageError, InputError) as err:
         print(f"paritynets-check: error: {err}", file=sys.stderr)
         return 2
@@ -87,13 +92,13 @@ def run(args):
     module = load(args.file)
     code, params = find_code(module, args), None
     if not hasattr(code, "loss_and_grads"):
-        params = value(module, args.params, ("params", "init_params"), "parameters")
-    batch = value(module, args.batch, ("batch", "make_batch"), "batch")
+        params = value(module, args.params, ("params", "init_params"), "parameters", "--params")
+    batch = value(module, args.batch, ("batch", "make_batch"), "batch", "--batch")
     options = {
         "finite_differences": None if args.finite_differences == "none" else args.finite_differences,
         "seed": args.seed,
     }
-    layout = make_layout(args)
+    layout = make_layout(args, twin=args.reference in TWINS)
     if args.reference == FD:
         from numpy_impl.gradcheck import check
 
@@ -108,18 +113,22 @@ def run(args):
     return check(code, batch, torch_function(args.reference, args.file), params=params, **options)
 
 
-def make_layout(args):
+def make_layout(args, twin):
+    """The ``Layout`` the options describe; None without a twin when none is given, so that the
+    hints read your weights' layout from their shapes."""
     from numpy_impl.gradcheck import Layout
 
+    given = args.weights or args.names or args.labels != "ids" or args.loss != "mean" or args.l2
+    if not (twin or given):
+        return None
     names = None
     if args.names:
         pairs = [item.split("=", 1) for item in args.names.split(",")]
         if any(len(pair) != 2 for pair in pairs):
             raise UsageError(f"--names takes yours=theirs pairs separated by commas; got {args.names!r}")
         names = {a.strip(): b.strip() for a, b in pairs}
-    return Layout(
-        names=names, weights=args.weights.replace(",", ", "), labels=args.labels, loss=args.loss, l2=args.l2
-    )
+    weights = (args.weights or "out,in").replace(",", ", ")
+    return Layout(names=names, weights=weights, labels=args.labels, loss=args.loss, l2=args.l2)
 
 
 def load(path):
@@ -129,8 +138,32 @@ def load(path):
     sys.path.insert(0, str(path.resolve().parent))
     spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    with running(str(path)):
+        spec.loader.exec_module(module)
     return module
+
+
+@contextlib.contextmanager
+def running(what, advice=""):
+    """Your code's own exceptions as one usage error: what went wrong and where in your file."""
+    try:
+        yield
+    except (UsageError, InputError):
+        raise
+    except Exception as err:  # noqa: BLE001 -- anything the learner's file raises
+        raise UsageError(f"{what} does not run: {type(err).__name__}: {err}{where(err)}{advice}") from err
+
+
+def where(err):
+    """`` (file, line N)`` of the innermost frame in the learner's code."""
+    if isinstance(err, SyntaxError):  # its message names the file and line already
+        return ""
+    frames = [
+        f
+        for f in traceback.extract_tb(err.__traceback__)
+        if "site-packages" not in f.filename and f.filename != __file__
+    ]
+    return f" ({frames[-1].filename}, line {frames[-1].lineno})" if frames else ""
 
 
 def find_code(module, args):
@@ -142,7 +175,18 @@ def find_code(module, args):
         return attribute(module, args.loss_and_grads)
     if args.object:
         found = attribute(module, args.object)
-        return found if hasattr(found, "loss_and_grads") else found()
+        if hasattr(found, "loss_and_grads") and not isinstance(found, type):
+            return found
+        if not callable(found):
+            raise UsageError(
+                f"--object {args.object} ({type(found).__name__}) is neither an object with "
+                "loss_and_grads(batch) nor a class or function of no arguments that makes one"
+            )
+        with running(f"{args.object}()", f"; or make it in your file (model = {args.object}(...)) and name that"):
+            made = found()
+        if not hasattr(made, "loss_and_grads"):
+            raise UsageError(f"{args.object}() gives a value of type {type(made).__name__}, with no loss_and_grads(batch)")
+        return made
     if hasattr(module, "forward") and hasattr(module, "backward"):
         return module.forward, module.backward
     for name in ("loss_and_grads", "model"):
@@ -154,15 +198,20 @@ def find_code(module, args):
     )
 
 
-def value(module, name, defaults, what):
+def value(module, name, defaults, what, option):
     """A value the file defines under ``name`` (or the first of ``defaults`` it has); a function of
     no arguments is called."""
     for candidate in [name] if name else defaults:
         if hasattr(module, candidate):
             found = getattr(module, candidate)
-            return found() if callable(found) else found
+            if not callable(found):
+                return found
+            called = f"{candidate}() (the {what}, called with no arguments)"
+            advice = f"; or set one in your file ({defaults[0]} = {candidate}(...)) and name it with {option}"
+            with running(called, advice):
+                return found()
     raise UsageError(
-        f"{module.__file__} defines no {' or '.join([name] if name else defaults)} (the {what}): name it with --{what.split()[0][:6]}"
+        f"{module.__file__} defines no {' or '.join([name] if name else defaults)} (the {what}): name it with {option}"
     )
 
 

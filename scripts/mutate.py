@@ -45,6 +45,15 @@ def main(argv=None):
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     if not models or any(m not in mutants.MODELS for m in models):
         parser.error(f"--models: choose from {', '.join(mutants.MODELS)}; got {args.models!r}")
+    for name in sorted(names or ()):  # a named mutant that would run nowhere: say so, not "0/0 caught"
+        mutant = mutants.BY_NAME[name]
+        if mutant.layer != "gradients":
+            parser.error(
+                f"--mutants: {name} is a bug of the {mutant.layer} layer, which no gradient check sees; "
+                "run it with --pytest"
+            )
+        if not set(mutant.models) & set(models):
+            parser.error(f"--mutants: {name} reaches {', '.join(mutant.models)}, not --models {','.join(models)}")
     from torch_impl.parity.mutate import run_mutants
 
     run = run_mutants(tuple(models), names)

@@ -6,6 +6,7 @@ import copy
 import torch
 from torch import nn
 
+from numpy_impl.checks import InputError
 from numpy_impl.gradcheck import Reference
 from numpy_impl.gradcheck.reference import ReferenceResult
 from numpy_impl.gradcheck.structure import snapshot
@@ -22,7 +23,14 @@ def autograd_reference(torch_model, name="torch twin"):
     takes); its backward order is the layers' in reverse."""
 
     def function(state_dict, batch, reduction="mean"):
-        return autograd_result(torch_model, state_dict, batch, reduction)
+        try:
+            return autograd_result(torch_model, state_dict, batch, reduction)
+        except (IndexError, RuntimeError, ValueError) as err:  # torch's words for a batch it cannot take
+            try:
+                torch_model.validate(batch)  # the twin's own check names the problem in our words
+            except InputError as clear:
+                raise InputError(f"your batch does not fit it: {clear}") from err  # the report names it
+            raise
 
     shapes = {key: tuple(value.shape) for key, value in torch_model.state_dict().items()}
     return Reference(

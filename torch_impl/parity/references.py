@@ -30,6 +30,11 @@ def resolve(reference, params, layout=None, activation="relu"):
     if isinstance(reference, Reference) or reference is None:
         return reference
     if callable(reference):
+        if layout is not None:  # the layout would map your parameters and batch before it saw them
+            raise InputError(
+                "a torch function reference is written in your own names and layout: pass no layout "
+                "(a Layout maps your code onto a twin, reference='mlp' ...)"
+            )
         return torch_reference(reference)
     return as_reference(reference)
 
@@ -60,15 +65,19 @@ def torch_reference(function, name=None):
     named tensors become intermediates): params a dict of tensors that require grad, the batch's
     arrays as tensors. The function is written in your names and layout."""
 
+    label = name or f"torch function {getattr(function, '__name__', 'reference')}"
+
     def reference(state_dict, batch):
         tensors = {k: torch.tensor(to_numpy(v), requires_grad=True) for k, v in state_dict.items()}
         with torch.enable_grad():
-            out = function(tensors, as_tensors(snapshot(batch)))
+            try:
+                out = function(tensors, as_tensors(snapshot(batch)))
+            except Exception as err:  # noqa: BLE001 -- whatever your torch code raises
+                raise InputError(f"it raises {type(err).__name__}: {err}") from err  # the report names it
             loss, named = out if isinstance(out, tuple) else (out, {})
             if not (isinstance(loss, torch.Tensor) and loss.numel() == 1):
-                raise InputError(
-                    f"the reference function must return a one-element loss tensor; got {type(loss).__name__}"
-                )
+                got = f"a tensor of shape {tuple(loss.shape)}" if isinstance(loss, torch.Tensor) else type(loss).__name__
+                raise InputError(f"it must return a one-element loss tensor; got {got}")
             for tensor in named.values():
                 tensor.retain_grad()
             loss.backward()
@@ -77,7 +86,7 @@ def torch_reference(function, name=None):
         values = {k: _numpy(t) for k, t in named.items()}
         return ReferenceResult(float(loss.detach()), grads, intermediates, values)
 
-    return Reference(reference, name or f"torch function {getattr(function, '__name__', 'reference')}")
+    return Reference(reference, label)
 
 
 def _by_layer(params):
