@@ -23,6 +23,9 @@ from .checks import InputError, positive_int, real
 from .sparse import RowSparse
 
 
+BLOCK = 1 << 15  # elements: a block of a parameter, its gradient and its buffers fits a core's L2 cache
+
+
 class Optimizer:
     def __init__(self, params, **hparams):
         if not isinstance(params, dict) or not params:
@@ -61,10 +64,24 @@ class Optimizer:
             if isinstance(grad, RowSparse) and self._applies_sparse():
                 grad.add_to(param, -self.lr)
             else:
-                self._update(param, np.asarray(grad).astype(param.dtype, copy=False), self.state[name])
+                self._update_in_blocks(param, np.asarray(grad).astype(param.dtype, copy=False), self.state[name])
 
     def _update(self, param, grad, state):
         raise NotImplementedError
+
+    def _update_in_blocks(self, param, grad, state):
+        """``_update`` a block of ``BLOCK`` elements at a time: an update makes a dozen element-wise
+        passes over the parameter, its gradient and its buffers, which for a large parameter each
+        come from memory; block by block they stay in the cache. Element-wise, so the numbers are
+        the same. The first step (which makes the buffers) and non-contiguous arrays go whole."""
+        arrays = [param, grad, *state.values()]
+        if not state or param.size <= BLOCK or not all(a.flags.c_contiguous for a in arrays):
+            return self._update(param, grad, state)
+        flat_param, flat_grad = param.reshape(-1), grad.reshape(-1)  # views: the blocks write through
+        flat_state = {key: value.reshape(-1) for key, value in state.items()}
+        for start in range(0, param.size, BLOCK):
+            block = slice(start, start + BLOCK)
+            self._update(flat_param[block], flat_grad[block], {k: v[block] for k, v in flat_state.items()})
 
     def _buffers(self, param, count):
         """``count`` preallocated arrays of ``param``'s shape and dtype, for the temporaries of an

@@ -171,7 +171,8 @@ def test_a_step_allocates_nothing_the_size_of_a_parameter(make):
     param = {"w": np.zeros((500, 500), dtype=np.float32)}  # 1 MB
     grads = {"w": np.full((500, 500), 0.5, dtype=np.float32)}
     opt = make(param)
-    opt.step(grads)  # the first step makes the state and the buffers
+    opt.step(grads)  # the first step makes the state and the buffers,
+    opt.step(grads)  # the second the buffers of the blocks (optim.BLOCK elements) after it
     tracemalloc.start()
     try:
         opt.step(grads)
@@ -179,3 +180,39 @@ def test_a_step_allocates_nothing_the_size_of_a_parameter(make):
     finally:
         tracemalloc.stop()
     assert peak < param["w"].nbytes / 4, f"a step allocated {peak} bytes at its peak"
+
+
+OPTIMIZERS = {
+    "sgd": lambda p: optim.SGD(p, lr=0.1),
+    "sgd momentum, decay": lambda p: optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.1, weight_decay=0.01),
+    "sgd nesterov": lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True),
+    "adam amsgrad, decay": lambda p: optim.Adam(p, lr=0.01, amsgrad=True, weight_decay=0.1),
+    "adamw": lambda p: optim.AdamW(p, lr=0.01),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("make", list(OPTIMIZERS))
+def test_updates_block_by_block_are_the_whole_updates_bit_for_bit(make, dtype, monkeypatch):
+    """Blocks of 7 elements (a short last block, a parameter smaller than a block, a transposed
+    one that goes whole) against one block per parameter: the same weights and buffers after
+    four steps."""
+    rng = np.random.default_rng(0)
+    shapes = {"w": (9, 5), "b": (5,), "t": (6, 4)}
+    start = {k: rng.standard_normal(s).astype(dtype) for k, s in shapes.items()}
+    grads = [{k: rng.standard_normal(s).astype(dtype) for k, s in shapes.items()} for _ in range(4)]
+    results = []
+    for block in (7, 10**9):
+        monkeypatch.setattr(optim, "BLOCK", block)
+        params = {k: v.copy() for k, v in start.items()}
+        params["t"] = params["t"].T.copy().T  # not C-contiguous
+        opt = OPTIMIZERS[make](params)
+        for g in grads:
+            opt.step({k: v if k != "t" else v for k, v in g.items()})
+        results.append((params, opt.state_dict()["state"]))
+    (blocked, blocked_state), (whole, whole_state) = results
+    for k in shapes:
+        np.testing.assert_array_equal(blocked[k], whole[k])
+        for buffer in whole_state[k]:
+            np.testing.assert_array_equal(blocked_state[k][buffer], whole_state[k][buffer])
+    assert any(whole_state[k] for k in shapes) == (make != "sgd")  # the buffers were compared
