@@ -22,7 +22,6 @@ import numpy as np
 from .checks import InputError, positive_int, real
 from .sparse import RowSparse
 
-
 BLOCK = 1 << 15  # elements: a block of a parameter, its gradient and its buffers fits a core's L2 cache
 
 

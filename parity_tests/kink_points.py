@@ -41,6 +41,18 @@ class Exposing:
         raise AttributeError(name)
 
 
+class Scaled(Exposing):
+    """Learner code whose gradient of ``name`` comes out ``factor`` times too large."""
+
+    def __init__(self, model, name, factor):
+        super().__init__(model)
+        self._name, self._factor = name, factor
+
+    def loss_and_grads(self, batch):
+        loss, grads = self._model.loss_and_grads(batch)
+        return loss, {**grads, self._name: grads[self._name] * self._factor}
+
+
 def mlp(sizes, activation="relu", seed=0):
     return numpy_impl.MLP(sizes, activation, seed=seed, dtype=np.float64)
 

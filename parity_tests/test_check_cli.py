@@ -152,7 +152,11 @@ def learner_file(tmp_path, text, name="net.py"):
     "text, arguments, message",
     [
         ("def broken(:\n", [], "does not run: SyntaxError"),
-        ("raise ValueError('the data folder is missing')\n", [], "net.py does not run: ValueError: the data folder"),
+        (
+            "raise ValueError('the data folder is missing')\n",
+            [],
+            "net.py does not run: ValueError: the data folder",
+        ),
         (
             "def needs_sizes(n_in, n_out):\n    return {}\n",
             ["--params", "needs_sizes"],
@@ -163,8 +167,16 @@ def learner_file(tmp_path, text, name="net.py"):
             ["--object", "Net"],
             "Net() does not run: TypeError",
         ),
-        ("model = 3\n", ["--object", "model"], "--object model (int) is neither an object with loss_and_grads"),
-        ("def make():\n    return 3\n", ["--object", "make"], "make() gives a value of type int, with no loss_and_grads"),
+        (
+            "model = 3\n",
+            ["--object", "model"],
+            "--object model (int) is neither an object with loss_and_grads",
+        ),
+        (
+            "def make():\n    return 3\n",
+            ["--object", "make"],
+            "make() gives a value of type int, with no loss_and_grads",
+        ),
     ],
 )
 def test_what_your_file_raises_is_one_line_and_exit_2(tmp_path, capsys, text, arguments, message):
@@ -203,3 +215,10 @@ def test_without_a_twin_the_transpose_hint_reads_your_layout_from_your_shapes(tm
     assert cli.main([str(path)]) == 1
     out = capsys.readouterr().out
     assert "your weights are (in, out) (z = x @ W), so dW = x.T @ dz, not dz.T @ x" in out, out
+
+
+def test_nothing_compared_is_not_ok_and_exits_1(capsys):
+    """No reference and no finite differences: structure alone says nothing of the values."""
+    assert cli.main([str(NET), "--finite-differences", "none"]) == 1
+    out = capsys.readouterr().out
+    assert "RESULT: NOT CHECKED (nothing compared your gradients: no reference; finite differences off" in out

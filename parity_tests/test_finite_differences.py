@@ -3,6 +3,8 @@ sampled on the default sizes; kinks make an entry inconclusive, not a failure, d
 loss alone (the models are seen as learner code is: ``kink_points.Exposing``); parameters always
 come back bit for bit; and what finite differences cannot see (a self-consistent forward bug)."""
 
+import warnings
+
 import mutants
 import numpy as np
 import pytest
@@ -276,3 +278,36 @@ def test_a_wrong_gradient_at_a_random_point_is_no_kink():
         result = finite_difference_check(Exposing(model), batch, mode="exhaustive")
     assert result.failed() == ["layers.0.bias", "layers.0.weight"]
     assert result.n_inconclusive == 0
+
+
+def broken_gradient(change):
+    """Learner code (the tiny MLP) whose W gradient of the first layer goes through ``change``."""
+    model = numpy_impl.MLP((13, 11, 5), "relu", seed=0, dtype=np.float64)
+
+    class Code(Exposing):
+        def loss_and_grads(self, batch):
+            loss, grads = self._model.loss_and_grads(batch)
+            return loss, {**grads, "layers.0.weight": change(grads["layers.0.weight"].copy())}
+
+    return Code(model)
+
+
+def with_inf(g):
+    g[0, 0] = np.inf
+    return g
+
+
+@pytest.mark.parametrize(
+    "change, mode, line",
+    [
+        (with_inf, "sampled", "FAIL layers.0.weight"),  # the first direction is along your gradient
+        (lambda g: g + 0j, "exhaustive", "not a real array (dtype complex128)"),
+    ],
+)
+def test_a_gradient_that_is_not_a_finite_real_array_fails_its_line_without_warnings(change, mode, line):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an inf direction divided into NaN, a complex cast to its real part
+        report = check_model(
+            broken_gradient(change), None, classifier_batch(13, 5, 7, seed=1), finite_differences=mode
+        )
+    assert "finite differences" in report.failed_checks() and line in str(report), str(report)

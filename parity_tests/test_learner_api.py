@@ -58,7 +58,8 @@ def test_copies_from_parameters_never_look_like_a_missing_mask():
     """A parameters() that hands out copies is not moved (the loss would not change); with no
     other way in, finite differences are skipped with the reason, not failed."""
     report = check(Sealed(STYLE, init_params(STYLE)), batch(), finite_differences="exhaustive")
-    assert report.ok and report.finite_differences.skipped.startswith("they move parameters")
+    assert not report.failed_checks() and report.finite_differences.skipped.startswith("they move parameters")
+    assert not report.ok and "finite differences skipped: they move parameters" in report.not_checked
     assert "mask" not in str(report)
 
 
@@ -165,6 +166,8 @@ def test_arguments_that_cannot_be_code_or_parameters_are_errors():
         check(Minimal(STYLE, init_params(STYLE)), batch(), params=init_params(STYLE))
     with pytest.raises(InputError, match="code must be an object with loss_and_grads"):
         check(42, batch())
+    with pytest.raises(InputError, match=r"code is the class Minimal; pass an instance: Minimal\(...\)"):
+        check(Minimal, batch())
 
 
 def test_the_pytest_helpers_raise_with_the_whole_report():

@@ -202,3 +202,24 @@ def test_no_repeated_ids_hint_when_no_id_is_seen_once():
     assert not any(
         "repeated ids" in h for h in compare_tensors(yours, reference, F64, context=Context(ids=(ids,))).hints
     )
+
+
+def test_a_larger_loss_with_the_right_gradients_is_not_called_an_l2_term():
+    """Any loss above the reference's is some a * sum(W**2) more: the L2 hint holds only when the
+    gradients differ by 2 * a * W too."""
+    style = Style()
+    forward, backward = functions(style)
+
+    def off_by_a_constant(params, batch):
+        loss, cache = forward(params, batch)
+        return loss + 0.3, cache
+
+    report = check(
+        (off_by_a_constant, backward),
+        make_batch(style, 7, seed=1),
+        "mlp",
+        params=init_params(style),
+        layout=style.layout,
+        finite_differences=None,
+    )
+    assert report.failed_checks() == ["loss"] and "L2" not in str(report), str(report)

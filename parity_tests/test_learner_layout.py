@@ -207,3 +207,24 @@ def test_a_torch_function_in_your_own_layout_is_a_reference_with_intermediates()
     )
     broken = check(functions(style, "no_mask"), batch, torch_loss, params=params, finite_differences=None)
     assert broken.first_divergent_intermediate == "dz1"
+
+
+def test_the_l2_options_are_read_as_written_or_refused_by_name():
+    style = Style(reg=0.02)  # the loss adds 0.01 * sum(W**2) over W1 and W2
+    params, batch = init_params(style), make_batch(style, 7)
+    assert Layout(l2=np.float32(0.5)).l2 == 0.5 and Layout(l2=0.01, l2_on="W1").l2_on == ("W1",)
+    with pytest.raises(InputError, match="l2 must be a number >= 0"):
+        Layout(l2=True)
+    with pytest.raises(
+        InputError, match=r"Layout l2_on names 'V1', not among your parameters \(W1, b1, W2, b2\)"
+    ):
+        check(
+            functions(style),
+            batch,
+            "mlp",
+            params=params,
+            layout=Layout(weights="in, out", labels="one-hot", l2=0.01, l2_on=["V1"]),
+        )
+    only_w1 = Layout(weights="in, out", labels="one-hot", l2=0.01, l2_on="W1")  # one name, not 'W' and '1'
+    report = check(functions(style), batch, "mlp", params=params, layout=only_w1, finite_differences=None)
+    assert report.first_divergent == "W2" and "+ 0.01 * sum(W**2) over W1\n" in str(report) + "\n"

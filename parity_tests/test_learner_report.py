@@ -93,3 +93,33 @@ def test_a_loss_that_overflows_is_named_without_a_traceback():
         )
     assert "structure: finite" in report.failed_checks()
     assert "your loss is inf: an overflow (exp without the max shift?) or a log of 0" in str(report)
+
+
+class NoParameters:
+    def state_dict(self):
+        return {}
+
+    def loss_and_grads(self, batch):
+        return 1.0, {}
+
+
+def test_a_check_that_compared_no_gradient_is_not_ok_and_says_why():
+    """Structure alone passed these as OK: float32 code without a reference (finite differences
+    need float64), code with no parameters."""
+    style = Style()
+    params = {k: v.astype(np.float32) for k, v in init_params(style).items()}
+    x, y = make_batch(style, 7)
+    report = check_without_torch(functions(style), (x.astype(np.float32), y), params=params)
+    assert not report.failed_checks() and not report.ok
+    assert "finite differences skipped: they need float64 parameters" in report.not_checked
+    assert str(report).splitlines()[-1].startswith("RESULT: NOT CHECKED (nothing compared your gradients")
+    assert json.loads(report.to_json())["not_checked"] == report.not_checked
+    with pytest.raises(GradientCheckError, match="RESULT: NOT CHECKED"):
+        report.raise_if_failed()
+    empty = check_without_torch(NoParameters(), (x, y))
+    assert not empty.ok and empty.not_checked.startswith("the code has no parameters")
+    assert "SKIP finite differences: there are no parameters to move" in str(empty)
+    with_reference = check(
+        functions(style), (x.astype(np.float32), y), "mlp", params=params, layout=style.layout
+    )
+    assert with_reference.ok and with_reference.not_checked is None  # float32 against the twin is a check

@@ -9,8 +9,12 @@ import numpy as np
 import pytest
 import torch
 from classifier_cases import Config
+from kink_points import Scaled
 from points import classifier_batch, huge_logit_state
 
+import numpy_impl
+import numpy_impl.data
+import torch_impl
 from numpy_impl.gradcheck import tolerances
 from torch_impl.parity import check_model, compare_loss, compare_tensors
 
@@ -151,7 +155,7 @@ def test_machine_readable_report_is_strict_json():
     assert data["ok"] is False and data["loss"]["yours"] == "inf" and data["reference"] == "torch twin"
     assert "structure: finite" in data["failed_checks"] and "loss" in data["failed_checks"]
     assert data["gradients"][0]["name"] == "bias" and data["first_divergent"] == "bias"
-    assert data["tolerance"] == {"k": 1e-10, "rtol": 1e-7, "agg": 1e-12, "floor": 0.0}
+    assert data["tolerance"] == {"k": 1e-10, "rtol": 1e-7, "agg": 1e-12, "floor": 0.0, "model_share": 1e-12}
     assert data["finite_differences"]["skipped"].startswith("the loss itself is")
 
 
@@ -196,3 +200,42 @@ def test_a_torch_twin_with_other_names_or_dtype_is_named():
     report = check_model(numpy_model, other_dtype, classifier_batch(13, 5, 7), finite_differences=None)
     assert "structure: torch twin" in report.failed_checks()
     assert "layers.0.weight is float32 in the torch twin, float64 in yours" in str(report)
+
+
+def saturated_twins(sizes, activation, scale, seed):
+    """float64 twins with weights ``scale`` x their initial ones, on a Gaussian batch of 7: the
+    hidden units saturate, and gradients come out of cancellation (1 - tanh(z)**2, p - y)."""
+    numpy_model = numpy_impl.MLP(sizes, activation, seed=seed, dtype=np.float64)
+    numpy_model.load_state_dict(
+        {k: v * scale if v.ndim == 2 else v for k, v in numpy_model.state_dict().items()}
+    )
+    rng = np.random.default_rng(seed)
+    batch = rng.standard_normal((7, sizes[0])), rng.integers(0, sizes[-1], 7)
+    return numpy_model, torch_impl.MLP(sizes, activation, seed=seed, dtype=torch.float64), batch
+
+
+@pytest.mark.parametrize("sizes", [(4, 3, 2), (13, 11, 11, 5)])
+def test_correct_float64_twins_pass_where_saturation_leaves_gradients_only_rounding(sizes):
+    """Without the model floor a gradient made tiny by cancellation failed on its rounding alone
+    (tanh: norm-rel up to 2e-10, or 1 where one side rounds to 0)."""
+    for scale in (10, 30, 100):
+        for seed in range(6):
+            report = check_model(*saturated_twins(sizes, "tanh", scale, seed), finite_differences=None)
+            assert report.ok, f"{sizes} tanh x{scale} seed {seed}\n{report}"
+
+
+@pytest.mark.parametrize("name", ["layers.0.weight", "layers.0.bias"])
+@pytest.mark.parametrize("activation", ["relu", "sigmoid"])
+def test_the_smallest_bugs_are_caught_beside_larger_gradients(name, activation):
+    """1 + 1e-4 in float32, 1 + 1e-7 in float64, in a first layer whose gradients are small beside
+    the last layer's (digits, 64-128-10, batch 64): a float32 floor at float32's agg x the
+    largest gradient passed both."""
+    x, y = numpy_impl.data.load_digits()[:2]
+    for dtype, factor in [(np.float32, 1 + 1e-4), (np.float64, 1 + 1e-7)]:
+        numpy_model = numpy_impl.MLP((64, 128, 10), activation, seed=0, dtype=dtype)
+        torch_model = torch_impl.MLP(
+            (64, 128, 10), activation, seed=0, dtype=getattr(torch, np.dtype(dtype).name)
+        )
+        code = Scaled(numpy_model, name, factor)
+        report = check_model(code, torch_model, (x[:64].astype(dtype), y[:64]), finite_differences=None)
+        assert report.failed_checks() == ["gradients"] and report.first_divergent == name, str(report)

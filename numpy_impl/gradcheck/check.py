@@ -57,8 +57,12 @@ def check(
     report = ParityReport(
         learner.label, dtype.name, context.sizes.get("N"), autograd_tolerance(dtype), structure
     )
+    report.n_parameters = len(params)
     if getattr(reference, "note", None):
         report.notes.append(reference.note)
+    if reference is None:  # before the code runs: a report of code that raised has no tolerance line either
+        structure.skipped.append(structure.reference)
+        report.notes.append("no reference: loss and gradient parity not checked")
     runs = _run_twice(learner, batch, structure, context)
     if runs is None:
         return report
@@ -70,13 +74,8 @@ def check(
     check_repeatable(structure, first[:2], second[:2])
     if reference is not None:
         against_reference(report, reference, params, inputs, first, context)
-    else:
-        structure.skipped.append(structure.reference)
-        report.notes.append("no reference: loss and gradient parity not checked")
-        if first[2]:
-            report.notes.append(
-                f"intermediates ({', '.join(first[2])}) are compared against a reference only"
-            )
+    elif first[2]:
+        report.notes.append(f"intermediates ({', '.join(first[2])}) are compared against a reference only")
     if finite_differences:
         options = dict(mode=finite_differences, directions=fd_directions, entries=fd_entries, seed=seed)
         report.finite_differences = _finite_differences(

@@ -160,15 +160,14 @@ def _compare_values(result, actual, reference, tolerance, conclusive, context, n
     result.max_abs_reference = scale
     nonfinite = bool((use & ~finite).any())
     result.max_abs_error = float("inf") if nonfinite else float(np.where(use, error, 0).max(initial=0.0))
-    result.norm_relative_error = _norm_relative(np.where(use, a, 0), np.where(use, r, 0))
-    result.ok = result.n_mismatch == 0 and (
-        tolerance.agg is None or result.norm_relative_error <= tolerance.agg
-    )
+    a_used, r_used = np.where(use, a, 0), np.where(use, r, 0)
+    result.norm_relative_error = _norm_relative(a_used, r_used)
+    result.ok = result.n_mismatch == 0 and _aggregate_ok(a_used, r_used, tolerance, result.n_total)
     if not result.ok:
-        result.worst = _worst(
-            a, r, error, allowed, mismatch if result.n_mismatch else use, context.indices, n_worst
-        )
-        result.hints = value_hints(np.where(use, a, 0), np.where(use, r, 0), mismatch, tolerance, context)
+        # the entries that exceed their allowance, or, failing the aggregate test alone, the largest errors
+        among, excess = (mismatch, error - allowed) if result.n_mismatch else (use & (error > 0), error)
+        result.worst = _worst(a, r, error, allowed, among, excess, context.indices, n_worst)
+        result.hints = value_hints(a_used, r_used, mismatch, tolerance, context)
 
 
 def value_hints(actual, reference, mismatch, tolerance, context):
@@ -186,6 +185,16 @@ def value_hints(actual, reference, mismatch, tolerance, context):
     return hints + ([concentrated] if concentrated else [])
 
 
+def _aggregate_ok(a, r, tolerance, n):
+    """The norm-relative test (with the tolerance's floor, see ``Tolerance.aggregate_allowed``)."""
+    if tolerance.agg is None:
+        return True
+    if not (np.isfinite(a).all() and np.isfinite(r).all()):
+        return False
+    norms = float(np.linalg.norm(a)) + float(np.linalg.norm(r))
+    return float(np.linalg.norm(a - r)) <= tolerance.aggregate_allowed(norms, n)
+
+
 def _norm_relative(a, r):
     if not (np.isfinite(a).all() and np.isfinite(r).all()):
         return float("inf")
@@ -193,9 +202,9 @@ def _norm_relative(a, r):
     return 0.0 if difference == 0 else difference / (float(np.linalg.norm(a)) + float(np.linalg.norm(r)))
 
 
-def _worst(a, r, error, allowed, among, indices, n_worst):
+def _worst(a, r, error, allowed, among, excess, indices, n_worst):
     with np.errstate(invalid="ignore"):
-        excess = np.where(among, np.nan_to_num(error - allowed, nan=np.inf), -np.inf).ravel()
+        excess = np.where(among, np.nan_to_num(excess, nan=np.inf), -np.inf).ravel()
     order = np.argsort(-excess, kind="stable")[: min(n_worst, int(among.sum()))]
     entries = []
     for flat in order:

@@ -117,6 +117,8 @@ def finite_difference_check(
 
 def _unusable(probe):
     """Why finite differences cannot run on this model, or None."""
+    if not probe.names:
+        return "there are no parameters to move"
     if not probe.movable:
         return (
             "they move parameters: the model needs parameters() (live arrays) or load_state_dict(), "
@@ -138,6 +140,16 @@ def _unfit(name, grads, param, context):
         g = to_numpy(grads[name])
     except (TypeError, ValueError):
         return TensorComparison(name, False, (), param.shape, "?", param.dtype.name, ["not an array"])
+    if g.dtype.kind not in "fiub":  # a complex gradient would be compared by its real part alone
+        return TensorComparison(
+            name,
+            False,
+            g.shape,
+            param.shape,
+            g.dtype.name,
+            param.dtype.name,
+            [f"not a real array (dtype {g.dtype})"],
+        )
     if g.shape == param.shape:
         return None
     problem = f"shape {g.shape}, expected {param.shape} (no broadcasting)"
@@ -199,13 +211,18 @@ def _fold_in_directions(tensor, lines, g, rng, n_directions, context):
     Along your gradient, yours / the difference is the factor c when yours = c x the true one."""
     norm = float(np.linalg.norm(g))
     for d in range(n_directions):
-        v = g / norm if d == 0 and norm > 0 else rng.standard_normal(g.shape)
+        along = d == 0 and 0 < norm < np.inf  # an inf gradient has no direction
+        v = g / norm if along else rng.standard_normal(g.shape)
         v /= np.linalg.norm(v)
         ours, fd, ends = lines.direction(g, v)
         allowed = float(lines.tolerance.allowed(fd, norm))
-        if abs(ours - fd) <= allowed:
+        error = abs(ours - fd)
+        finite = bool(
+            np.isfinite(error)
+        )  # NaN/inf along v mismatches, whatever the (then infinite) allowance
+        if finite and error <= allowed:
             tensor.n_total += 1
-        elif lines.crosses_kink(v, ends, abs(ours - fd)):
+        elif finite and lines.crosses_kink(v, ends, error):
             tensor.n_inconclusive += 1
         else:
             tensor.n_total += 1

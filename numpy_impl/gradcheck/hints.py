@@ -128,8 +128,10 @@ def nonfinite_hints(actual, reference, context):
     return hints
 
 
-def loss_hints(yours, reference, sizes, l2_base=0.0, l2=0.0):
-    """Why a loss differs: a factor (a sum where the reference averages...) or an L2 term."""
+def loss_hints(yours, reference, sizes, l2_base=0.0, l2=0.0, l2_fits=None):
+    """Why a loss differs: a factor (a sum where the reference averages...) or an L2 term.
+    ``l2_fits(a)``: whether the gradients agree with a term ``a * sum(W**2)`` (None: not known);
+    any loss above the reference's is some ``a * sum(W**2)`` more, so only they can say it is one."""
     if not (np.isfinite(yours) and np.isfinite(reference)) or reference == 0:
         return (
             []
@@ -144,7 +146,7 @@ def loss_hints(yours, reference, sizes, l2_base=0.0, l2=0.0):
         a = (yours - reference) / l2_base
         if l2 and abs(a + l2) <= 1e-6 * l2:
             return [f"your loss lacks the L2 term {l2:g} * sum(W**2) the layout declares"]
-        if a > 0:
+        if a > 0 and (l2_fits is None or l2_fits(a)):
             return [
                 f"your loss is the reference's + {a:.6g} * sum(W**2): an L2 term the reference lacks? Layout(l2={a:.6g})"
             ]

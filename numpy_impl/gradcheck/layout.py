@@ -17,6 +17,7 @@ own names and layout.
   ``dlogits``, ``dout`` of the last layer's output.
 """
 
+import numbers
 import re
 from dataclasses import dataclass
 
@@ -46,8 +47,16 @@ class Layout:
         one_of(self.weights, WEIGHTS, "weights")
         one_of(self.labels, LABELS, "labels")
         one_of(self.loss, LOSSES, "loss")
-        if not (isinstance(self.l2, (int, float)) and np.isfinite(self.l2) and self.l2 >= 0):
+        number = isinstance(self.l2, numbers.Real) and not isinstance(
+            self.l2, (bool, np.bool_)
+        )  # np.float32 too
+        if not (number and np.isfinite(self.l2) and self.l2 >= 0):
             raise InputError(f"l2 must be a number >= 0 (the loss adds l2 * sum(W**2)); got {self.l2!r}")
+        object.__setattr__(self, "l2", float(self.l2))
+        if isinstance(self.l2_on, str):  # one name, not its characters
+            object.__setattr__(self, "l2_on", (self.l2_on,))
+        elif self.l2_on is not None:
+            object.__setattr__(self, "l2_on", tuple(self.l2_on))
 
     def bind(self, reference, params):
         """``reference`` in your names and layout: a ``Reference`` taking your parameters and batch."""
@@ -85,6 +94,11 @@ class _Bound:
             {n for n, v in self.params.items() if v.ndim == 2} if layout.weights == "in, out" else set()
         )
         on = layout.l2_on if layout.l2_on is not None else [n for n, v in self.params.items() if v.ndim == 2]
+        unknown = [n for n in on if n not in self.params]
+        if unknown:
+            raise InputError(
+                f"Layout l2_on names {', '.join(map(repr, unknown))}, not among your parameters ({', '.join(self.params)})"
+            )
         self.l2_on = list(on) if layout.l2 else []
         self._check_shapes()
 

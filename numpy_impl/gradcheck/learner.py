@@ -106,6 +106,8 @@ def as_learner(code, params=None):
     ``params`` are required for functions and refused for an object (it has its own)."""
     if isinstance(code, Learner):
         return code
+    if isinstance(code, type):  # its methods would run without self
+        raise InputError(f"code is the class {code.__name__}; pass an instance: {code.__name__}(...)")
     if isinstance(code, (tuple, list)) and len(code) == 2 and all(map(callable, code)):
         return FunctionLearner(_required(params), forward=code[0], backward=code[1])
     if callable(getattr(code, "loss_and_grads", None)):

@@ -10,7 +10,7 @@ from ..state import StateDictError
 from .compare import TensorComparison, compare_tensors
 from .loss import compare_loss
 from .structure import snapshot
-from .tolerances import autograd_tolerance
+from .tolerances import autograd_tolerance, model_floor
 
 
 def against_reference(report, reference, params, inputs, yours, context):
@@ -30,26 +30,50 @@ def against_reference(report, reference, params, inputs, yours, context):
     loss, grads, intermediates = yours
     l2_base = sum(float(np.vdot(v, v)) for v in params.values() if v.ndim == 2)
     report.loss = compare_loss(
-        loss, result.loss, np.dtype(report.dtype), sizes=context.sizes, l2_base=l2_base, l2=context.l2
+        loss,
+        result.loss,
+        np.dtype(report.dtype),
+        sizes=context.sizes,
+        l2_base=l2_base,
+        l2=context.l2,
+        l2_fits=lambda a: _l2_fits(a, grads, result.grads, params),
     )
     dtypes = {key: value.dtype for key, value in params.items()}
+    scale = _largest([*result.grads.values(), *result.intermediates.values()])
     report.gradients = compare_gradients(
-        grads, result.grads, dtypes=dtypes, order=list(reversed(params)), context=context, params=params
+        grads,
+        result.grads,
+        dtypes=dtypes,
+        order=list(reversed(params)),
+        context=context,
+        params=params,
+        scale=scale,
     )
     report.order = reference.order
-    _intermediates(report, intermediates, result, context)
+    _intermediates(report, intermediates, result, context, scale)
     _swapped_names(report.gradients, grads, result.grads)
     if any(not g.ok for g in report.gradients):
         report.hints += _suspected(reference, params, inputs, grads, report.gradients)
 
 
 def compare_gradients(
-    yours, reference, *, dtypes=None, order=None, sizes=None, labels=None, context=None, params=None
+    yours,
+    reference,
+    *,
+    dtypes=None,
+    order=None,
+    sizes=None,
+    labels=None,
+    context=None,
+    params=None,
+    scale=None,
 ):
     """Compare two gradient dicts with the gradient-vs-reference tolerances; returns
     TensorComparisons in ``order`` (default: backward order, the reverse of ``reference``'s keys).
     ``dtypes`` gives the expected dtype per name (default: the reference's); ``params`` the
-    parameter values, for the L2 hint."""
+    parameter values, for the L2 hint; ``scale`` the model's largest |gradient|, for the rounding
+    floor (default: the largest in ``reference``)."""
+    scale = _largest(reference.values()) if scale is None else scale
     results = []
     for name in order or list(reversed(list(reference))):
         expected = np.dtype((dtypes or {}).get(name, to_numpy(reference[name]).dtype))
@@ -62,7 +86,7 @@ def compare_gradients(
             compare_tensors(
                 yours[name],
                 ref,
-                autograd_tolerance(expected),
+                model_floor(autograd_tolerance(expected), scale),
                 name=name,
                 expected_dtype=expected,
                 sizes=sizes,
@@ -73,7 +97,28 @@ def compare_gradients(
     return results
 
 
-def _intermediates(report, intermediates, result, context):
+def _l2_fits(a, yours, reference, params):
+    """Whether yours - reference is 2 * a * W on the 2-D parameters and 0 on the others, up to 5 %
+    of the difference (the L2 hint's test; a difference of 0 contradicts any a != 0)."""
+    difference = residual = 0.0
+    for name, param in params.items():
+        mine, ref = _array(yours.get(name)), _array(reference.get(name))
+        if mine is None or ref is None or mine.shape != ref.shape or mine.dtype.kind not in "fiu":
+            continue
+        step = mine.astype(np.float64) - ref
+        expected = 2 * a * param.astype(np.float64) if param.ndim == 2 else 0.0
+        difference += float(np.vdot(step, step))
+        residual += float(np.sum((step - expected) ** 2))
+    return difference > 0 and residual <= 0.05**2 * difference
+
+
+def _largest(tensors):
+    """The largest finite |entry| among ``tensors``: the scale of the model's gradients."""
+    arrays = [np.abs(to_numpy(t).astype(np.float64)) for t in tensors]
+    return max((float(a[np.isfinite(a)].max(initial=0.0)) for a in arrays), default=0.0)
+
+
+def _intermediates(report, intermediates, result, context, scale):
     for name, value in intermediates.items():
         if name not in result.intermediates:
             report.notes.append(
@@ -85,7 +130,7 @@ def _intermediates(report, intermediates, result, context):
             compare_tensors(
                 value,
                 ref,
-                autograd_tolerance(ref.dtype),
+                model_floor(autograd_tolerance(ref.dtype), scale),
                 name=name,
                 context=context.but(value=result.values.get(name)),
             )

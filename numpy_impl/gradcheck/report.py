@@ -24,10 +24,33 @@ class ParityReport:
     intermediates: list = field(default_factory=list)  # TensorComparison of the intermediates you return
     hints: list = field(default_factory=list)  # causes read from the whole of the gradients (suspects)
     order: list | None = None  # the reference's names in backward order, intermediates among them
+    n_parameters: int | None = None  # how many parameters the code has (None: not known)
 
     @property
     def ok(self):
-        return not self.failed_checks()
+        return not self.failed_checks() and self.not_checked is None
+
+    @property
+    def not_checked(self):
+        """Why no gradient was compared with anything, or None. Structure alone says nothing about
+        the values, so a check where neither reference parity nor finite differences ran is not OK."""
+        fd = self.finite_differences
+        if self.failed_checks() or self.gradients or (fd is not None and fd.tensors):
+            return None
+        if self.n_parameters == 0:
+            return "the code has no parameters (state_dict() is empty): there is no gradient to check"
+        reference = (
+            "no reference" if self.reference in self.structure.skipped else f"the {self.reference} gave none"
+        )
+        skipped = (
+            f"finite differences skipped: {fd.skipped}"
+            if fd is not None and fd.skipped
+            else "finite differences off"
+        )
+        return (
+            f"nothing compared your gradients: {reference}; {skipped}. "
+            "Give a reference (reference=..., --reference), or let finite differences run"
+        )
 
     @property
     def reference(self):
@@ -108,7 +131,10 @@ class ParityReport:
             lines += self.finite_differences.lines(worst=not self.gradients)
         lines += [f"note: {note}" for note in self.notes]
         failed = self.failed_checks()
-        lines.append("RESULT: OK" if not failed else f"RESULT: FAIL ({', '.join(failed)})")
+        if failed:
+            lines.append(f"RESULT: FAIL ({', '.join(failed)})")
+        else:
+            lines.append(f"RESULT: NOT CHECKED ({self.not_checked})" if self.not_checked else "RESULT: OK")
         return "\n".join(lines)
 
     def to_dict(self):
@@ -116,6 +142,7 @@ class ParityReport:
             {
                 "ok": self.ok,
                 "failed_checks": self.failed_checks(),
+                "not_checked": self.not_checked,
                 "model": self.model,
                 "dtype": self.dtype,
                 "batch_size": self.batch_size,
