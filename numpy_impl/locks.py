@@ -19,10 +19,13 @@ class PathInUseError(InputError):
     """Another running process owns the checkpoint or the directory."""
 
 
+DIRECTORY_LOCK = ".paritynets.lock"
+
+
 def lock_file_for(path, directory=False):
     """Where the lock of ``path`` lives: inside it for a directory, beside it for a file."""
     path = Path(path)
-    return path / ".paritynets.lock" if directory else path.with_name(f".{path.name}.lock")
+    return path / DIRECTORY_LOCK if directory else path.with_name(f".{path.name}.lock")
 
 
 class PathLock:
@@ -79,7 +82,10 @@ def remove_stale_locks_below(root):
         except OSError:
             continue
         try:
-            if not os.read(fd, 4).startswith(b"pid "):
+            head = os.read(fd, 4)
+            # ours says "pid ..."; a run killed between creating its directory lock and writing it
+            # leaves it empty, and only this project names a file .paritynets.lock
+            if not (head.startswith(b"pid ") or (head == b"" and path.name == DIRECTORY_LOCK)):
                 continue  # not one of ours
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             if _same_file(fd, path):

@@ -261,3 +261,9 @@ def test_a_lock_nobody_holds_is_taken_over_and_a_held_one_refused(tmp_path):
     stale.parent.mkdir()
     stale.write_text("pid 1 on a host that died")
     assert remove_stale_locks_below(tmp_path) == [stale]
+    empty = tmp_path / "killed while locking" / ".paritynets.lock"  # created, killed before written
+    foreign = tmp_path / "other" / ".build.lock"
+    for path in (empty, foreign):
+        path.parent.mkdir()
+        path.touch()
+    assert remove_stale_locks_below(tmp_path) == [empty] and foreign.exists()
