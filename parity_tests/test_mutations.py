@@ -197,7 +197,10 @@ def test_paritynets_mutate_reports_per_bug_and_model(capsys):
 @pytest.mark.parametrize(
     "arguments, message",
     [
-        (["--models", "linear", "--mutants", "rows_assigned"], "rows_assigned reaches skipgram, not --models linear"),
+        (
+            ["--models", "linear", "--mutants", "rows_assigned"],
+            "rows_assigned reaches skipgram, not --models linear",
+        ),
         (["--mutants", "outer_rows_assigned"], "a bug of the optimizer layer, which no gradient check sees"),
     ],
 )
@@ -243,3 +246,17 @@ def test_paritynets_mutate_runs_a_course_s_own_tests_under_each_bug(tmp_path, mo
     out = capsys.readouterr().out
     assert "loss_grad_not_divided_by_n         bug        caught" in out
     assert "weight_grad_einsum                 equivalent passes" in out
+
+
+def test_a_check_that_compares_nothing_catches_no_bug():
+    """Without a reference and without finite differences a report is NOT CHECKED, never OK; that
+    is not a bug caught (a kept dimension, which structure sees, still is)."""
+    from numpy_impl import gradcheck
+    from torch_impl.parity.mutate import run_mutants
+
+    def structure_only(numpy_model, torch_model, batch):
+        return gradcheck.check(numpy_model, batch, finite_differences=None)
+
+    names = ["loss_grad_not_divided_by_n", "wrong_class_column", "bias_grad_kept_dim"]
+    figures = run_mutants(("linear",), names, check=structure_only).figures()
+    assert figures["bugs"] == 3 and figures["missed"] == names[:2], figures
