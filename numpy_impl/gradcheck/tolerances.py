@@ -45,6 +45,8 @@ class Tolerance:
         rule = f"|yours - ref| <= {self.k:g}*max|ref| + {self.rtol:g}*|ref|"
         if self.floor:
             rule += f" + {self.floor:.2g}"
+        elif self.model_share:
+            rule += f" + {self.model_share:g}*max|any gradient|"
         if self.agg is not None:
             rule += f"  and  ||yours - ref|| / (||yours|| + ||ref||) <= {self.agg:g}"
         return rule
