@@ -161,8 +161,12 @@ def _compare_values(result, actual, reference, tolerance, conclusive, context, n
     nonfinite = bool((use & ~finite).any())
     result.max_abs_error = float("inf") if nonfinite else float(np.where(use, error, 0).max(initial=0.0))
     a_used, r_used = np.where(use, a, 0), np.where(use, r, 0)
-    result.norm_relative_error = _norm_relative(a_used, r_used)
-    result.ok = result.n_mismatch == 0 and _aggregate_ok(a_used, r_used, tolerance, result.n_total)
+    norms = _norms(a_used, r_used)
+    result.norm_relative_error = _norm_relative(norms)
+    result.ok = result.n_mismatch == 0 and (
+        tolerance.agg is None
+        or (norms is not None and norms[0] <= tolerance.aggregate_allowed(norms[1], result.n_total))
+    )
     if not result.ok:
         # the entries that exceed their allowance, or, failing the aggregate test alone, the largest errors
         among, excess = (mismatch, error - allowed) if result.n_mismatch else (use & (error > 0), error)
@@ -185,21 +189,18 @@ def value_hints(actual, reference, mismatch, tolerance, context):
     return hints + ([concentrated] if concentrated else [])
 
 
-def _aggregate_ok(a, r, tolerance, n):
-    """The norm-relative test (with the tolerance's floor, see ``Tolerance.aggregate_allowed``)."""
-    if tolerance.agg is None:
-        return True
+def _norms(a, r):
+    """(||a - r||, ||a|| + ||r||), or None when an entry is NaN or inf."""
     if not (np.isfinite(a).all() and np.isfinite(r).all()):
-        return False
-    norms = float(np.linalg.norm(a)) + float(np.linalg.norm(r))
-    return float(np.linalg.norm(a - r)) <= tolerance.aggregate_allowed(norms, n)
+        return None
+    return float(np.linalg.norm(a - r)), float(np.linalg.norm(a)) + float(np.linalg.norm(r))
 
 
-def _norm_relative(a, r):
-    if not (np.isfinite(a).all() and np.isfinite(r).all()):
+def _norm_relative(norms):
+    if norms is None:
         return float("inf")
-    difference = float(np.linalg.norm(a - r))
-    return 0.0 if difference == 0 else difference / (float(np.linalg.norm(a)) + float(np.linalg.norm(r)))
+    difference, total = norms
+    return 0.0 if difference == 0 else difference / total
 
 
 def _worst(a, r, error, allowed, among, excess, indices, n_worst):

@@ -217,9 +217,8 @@ def _fold_in_directions(tensor, lines, g, rng, n_directions, context):
         ours, fd, ends = lines.direction(g, v)
         allowed = float(lines.tolerance.allowed(fd, norm))
         error = abs(ours - fd)
-        finite = bool(
-            np.isfinite(error)
-        )  # NaN/inf along v mismatches, whatever the (then infinite) allowance
+        # NaN/inf along v mismatches, whatever the (then infinite) allowance
+        finite = bool(np.isfinite(error))
         if finite and error <= allowed:
             tensor.n_total += 1
         elif finite and lines.crosses_kink(v, ends, error):

@@ -17,14 +17,13 @@ own names and layout.
   ``dlogits``, ``dout`` of the last layer's output.
 """
 
-import numbers
 import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..arrays import to_numpy
-from ..checks import InputError, one_of
+from ..checks import InputError, one_of, real
 from .reference import Reference, ReferenceResult, as_reference
 
 WEIGHTS = ("out, in", "in, out")
@@ -47,12 +46,13 @@ class Layout:
         one_of(self.weights, WEIGHTS, "weights")
         one_of(self.labels, LABELS, "labels")
         one_of(self.loss, LOSSES, "loss")
-        number = isinstance(self.l2, numbers.Real) and not isinstance(
-            self.l2, (bool, np.bool_)
-        )  # np.float32 too
-        if not (number and np.isfinite(self.l2) and self.l2 >= 0):
-            raise InputError(f"l2 must be a number >= 0 (the loss adds l2 * sum(W**2)); got {self.l2!r}")
-        object.__setattr__(self, "l2", float(self.l2))
+        try:  # the project's one number check (np.float32 is a number too), in the layout's words
+            l2 = real(self.l2, "l2", minimum=0)
+        except InputError:
+            raise InputError(
+                f"l2 must be a number >= 0 (the loss adds l2 * sum(W**2)); got {self.l2!r}"
+            ) from None
+        object.__setattr__(self, "l2", l2)
         if isinstance(self.l2_on, str):  # one name, not its characters
             object.__setattr__(self, "l2_on", (self.l2_on,))
         elif self.l2_on is not None:

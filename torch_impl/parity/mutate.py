@@ -176,9 +176,8 @@ def run_mutants(models=tuple(CASES), names=None, check=None, *, finite_differenc
                 for label, numpy_model, state, batch, torch_model in points[model]:
                     numpy_model.load_state_dict(state)
                     report = check(numpy_model, torch_model, tuple(np.array(a, copy=True) for a in batch))
-                    if not report.ok and not getattr(
-                        report, "not_checked", None
-                    ):  # compared nothing: caught nothing
+                    compared = not getattr(report, "not_checked", None)  # compared nothing: caught nothing
+                    if not report.ok and compared:
                         outcome.failing[label] = report
             outcomes.append(outcome)
     return MutationRun(outcomes)
