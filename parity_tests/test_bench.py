@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from numpy_impl.checks import InputError
-from scripts.bench import config, data, helpers, plots, readme, report
+from scripts.bench import config, data, helpers, per_model, plots, readme, report
 
 ROOT = Path(__file__).resolve().parents[1]
 ROWS = ["a_per_model", "b_sklearn", "c_skipgram", "d_parity", "e_machine", "f_growth", "g_gpu"]
@@ -268,6 +268,25 @@ def test_tables_say_why_a_row_is_missing_once():
     assert "\n\nnot available: scripts.bench.skipgram missing" in text
     assert "not available: not available" not in text
     assert "\n\nskipped: no CUDA device here" in text and "\n\nfailed: TypeError: boom" in text
+
+
+def test_the_per_model_table_names_lightnings_own_part_of_the_ratio():
+    """The loss-only module's ratio to the loop is printed beside the system's, for the rows that
+    measured it, in the same list as the reasons for blank figures."""
+    mlp = {"model": "mlp", "batch": 256, "reasons": {}, "memory": {"reason": "not measured"}}
+    mlp |= {"lightning_s": 0.06, "loop_s": 0.05, "loss_only_s": 0.055}
+    linear = {"model": "linear", "batch": 256, "reasons": {"lightning": "MLP only"}, "memory": {}}
+    records = [per_model._ratios(mlp), per_model._ratios(linear | {"numpy_s": 1.0, "torch_s": 2.0})]
+    text = report.per_model({"records": records})
+    lines = text.split("\n\n")[1].splitlines()
+    assert lines == [
+        "- memory: not measured",
+        "- lightning: MLP only",
+        "- Lightning's own part of Lightning/loop: a LightningModule whose step is only the twin's loss "
+        "(every other hook Lightning's default) takes 1.1× (mlp, batch 256) the loop's time on the same batches",
+    ]
+    assert "| 1.2×" in text  # the system's own ratio, in the table
+    assert "Lightning's own" not in report.per_model({"records": records[1:]})
 
 
 def test_a_missing_module_makes_its_row_not_available():

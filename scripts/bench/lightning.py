@@ -5,11 +5,13 @@
     python -m scripts.bench.lightning --rounds 5 --epochs 6 --json out.json
 
 ``lightning_vs_loop(...)`` trains the same MLP (float32, SGD, lr 0.1) from the same initial weights
-on the same batches (``epoch_batches``) with ``torch_impl.train.fit`` and with ``Trainer.fit`` over a
+on the same batches (``epoch_batches``) with ``torch_impl.train.fit``, with ``Trainer.fit`` over a
 ``ClassifierSystem`` (parity gate, checkpoints, logger and validation off, so that what differs is
-Lightning's machinery per step), one after the other, ``rounds`` times. Each fit's first epoch is a
-warm-up; the figures are the medians of the other epochs' seconds over all rounds, and the final
-weights of the two are compared (they are the same numbers). One thread by default, reported.
+Lightning's machinery per step) and with ``Trainer.fit`` over a ``LightningModule`` whose
+step is the twin's loss and nothing else (``loss_only_module``: what Lightning costs whatever a module
+does), one after the other, ``rounds`` times. Each fit's first epoch is a warm-up; the figures are
+the medians of the other epochs' seconds over all rounds, and the final weights of the three are
+compared (they are the same numbers). One thread by default, reported.
 """
 
 import argparse
@@ -70,20 +72,49 @@ def plain_trainer(max_epochs, callbacks=(), **options):
     return pl.Trainer(**(settings | options))
 
 
-def lightning_fit(sizes, mnist, epochs, batch_size, lr):
+def loss_only_module(model, lr):
+    """The least a ``LightningModule`` can be: its training step is ``model``'s loss, its optimizer
+    SGD at ``lr``, every other hook Lightning's default (the class is made here: importing Lightning
+    costs seconds)."""
+    import lightning.pytorch as pl
+    import torch
+
+    class LossOnly(pl.LightningModule):
+        def __init__(self):
+            super().__init__()
+            self.model = model
+
+        def training_step(self, batch, batch_idx):
+            return self.model.loss(batch)
+
+        def configure_optimizers(self):
+            return torch.optim.SGD(self.model.parameters(), lr=lr)
+
+    return LossOnly()
+
+
+def lightning_fit(sizes, mnist, epochs, batch_size, lr, loss_only=False):
+    """Seconds per epoch and the trained twin of a ``ClassifierSystem`` fit, or with ``loss_only`` of
+    ``loss_only_module`` over the same twin and batches (the data checked against it beforehand, as
+    the system's ``configure_model`` does)."""
     from scripts.epoch_seconds import EpochSeconds
     from torch_impl.lightning import ClassifierSystem, DigitsData, MnistIdxData
 
     system = ClassifierSystem(sizes=sizes, lr=lr)
     data = MnistIdxData(mnist, batch_size=batch_size) if mnist else DigitsData(batch_size=batch_size)
+    if loss_only:
+        data.check_model(system.model)
     timer = EpochSeconds(announce=False)
-    plain_trainer(epochs, callbacks=[timer]).fit(system, data)
+    plain_trainer(epochs, callbacks=[timer]).fit(
+        loss_only_module(system.model, lr) if loss_only else system, data
+    )
     return timer.seconds, system.model
 
 
 def lightning_vs_loop(mnist=MNIST, *, hidden=128, epochs=6, batch_size=256, lr=0.1, rounds=5):
-    """Both fits ``rounds`` times in turn: {"loop", "lightning": median s/epoch, "ratio",
-    "same_weights", "steps", "epochs_timed", "threads", "sizes", "batch_size"}."""
+    """The three fits ``rounds`` times in turn: {"loop", "lightning", "loss_only": median s/epoch,
+    "ratio" (lightning / loop), "loss_only_ratio" (loss_only / loop), "same_weights", "steps",
+    "epochs_timed", "threads", "sizes", "batch_size"}."""
     import torch
 
     from numpy_impl.checks import positive_int
@@ -92,23 +123,33 @@ def lightning_vs_loop(mnist=MNIST, *, hidden=128, epochs=6, batch_size=256, lr=0
     positive_int(rounds, "rounds")
     train = training_rows(mnist)
     sizes = (train[0].shape[1], hidden, int(train[1].max()) + 1)
-    plain, lit, same = [], [], True
+    seconds = {"loop": [], "lightning": [], "loss_only": []}
+    same = True
     for _ in range(rounds):
-        seconds, loop_model = loop_fit(sizes, train, epochs, batch_size, lr)
-        plain += seconds[1:]  # each fit's first epoch warms up
-        seconds, lit_model = lightning_fit(sizes, mnist, epochs, batch_size, lr)
-        lit += seconds[1:]
-        weights = lit_model.state_dict()
-        same = same and all(torch.equal(v, weights[k]) for k, v in loop_model.state_dict().items())
-    p, q = statistics.median(plain), statistics.median(lit)
+        models = {}
+        for name in seconds:
+            if name == "loop":
+                timed, models[name] = loop_fit(sizes, train, epochs, batch_size, lr)
+            else:
+                timed, models[name] = lightning_fit(
+                    sizes, mnist, epochs, batch_size, lr, loss_only=name == "loss_only"
+                )
+            seconds[name] += timed[1:]  # each fit's first epoch warms up
+        expected = models["loop"].state_dict()
+        for model in (models["lightning"], models["loss_only"]):
+            weights = model.state_dict()
+            same = same and all(torch.equal(v, weights[k]) for k, v in expected.items())
+    p, q, r = (statistics.median(seconds[name]) for name in ("loop", "lightning", "loss_only"))
     return {
         "sizes": list(sizes),
         "batch_size": batch_size,
         "steps": -(-len(train[0]) // batch_size),
-        "epochs_timed": len(plain),
+        "epochs_timed": len(seconds["loop"]),
         "loop": p,
         "lightning": q,
         "ratio": q / p,
+        "loss_only": r,
+        "loss_only_ratio": r / p,
         "same_weights": same,
         "threads": torch.get_num_threads(),
     }
@@ -121,7 +162,10 @@ def report(r):
         f"{r['threads']} thread(s), median of {r['epochs_timed']} epochs each:\n"
         f"  plain torch loop  {r['loop']:.4f} s/epoch ({1e3 * r['loop'] / steps:.3f} ms/step)\n"
         f"  Lightning         {r['lightning']:.4f} s/epoch ({1e3 * r['lightning'] / steps:.3f} ms/step)\n"
-        f"  ratio {r['ratio']:.3f}; final weights identical: {r['same_weights']}"
+        f"  loss-only module  {r['loss_only']:.4f} s/epoch ({1e3 * r['loss_only'] / steps:.3f} ms/step): "
+        "a LightningModule whose step is only the loss\n"
+        f"  ratio {r['ratio']:.3f} (the loss-only module's {r['loss_only_ratio']:.3f}); "
+        f"final weights identical: {r['same_weights']}"
     )
 
 

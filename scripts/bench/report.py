@@ -49,11 +49,27 @@ def per_model(row):
     ]
     headers = ["model", "batch", "NumPy", "torch", "Lightning", "NumPy/torch", "Lightning/loop"]
     headers += ["memory NumPy", "memory torch", "memory Lightning"]
-    return markdown(headers, rows) + _reasons(row["records"])
+    notes = _reasons(row["records"]) + _lightnings_own(row["records"])
+    return markdown(headers, rows) + ("\n\n" + "\n".join(f"- {note}" for note in notes) if notes else "")
+
+
+def _lightnings_own(records):
+    """What of Lightning/loop is Lightning's own: the loss-only module's ratio on the same batches."""
+    found = [
+        f"{number(r['loss_only_over_loop'], '×')} ({r['model']}, batch {r['batch']})"
+        for r in records
+        if "loss_only_over_loop" in r
+    ]
+    if not found:
+        return []
+    return [
+        "Lightning's own part of Lightning/loop: a LightningModule whose step is only the twin's loss "
+        f"(every other hook Lightning's default) takes {', '.join(found)} the loop's time on the same batches"
+    ]
 
 
 def _reasons(records):
-    """The distinct reasons of the figures a table leaves blank, one line each."""
+    """The distinct reasons of the figures a table leaves blank."""
     found = []
     for r in records:
         found += [f"{part}: {why}" for part, why in r["reasons"].items()]
@@ -62,8 +78,7 @@ def _reasons(records):
         found += [
             f"memory {e}: {m['reason']}" for e, m in memory.items() if isinstance(m, dict) and "reason" in m
         ]
-    lines = list(dict.fromkeys(found))
-    return "\n\n" + "\n".join(f"- {why}" for why in lines) if lines else ""
+    return list(dict.fromkeys(found))
 
 
 def sklearn(row):
