@@ -120,8 +120,14 @@ class _Bound:
         def suspects():
             return [(hint, self.layout.bind(variant, self.params)) for hint, variant in base.suspects()]
 
+        def float64():
+            wide = base.in_float64()
+            return self.layout.bind(wide, self.params) if wide is not None else None
+
         shapes = {n: v.shape for n, v in self.params.items()}
-        bound = Reference(function, base.name, shapes=shapes, order=order or None, suspects=suspects)
+        bound = Reference(
+            function, base.name, shapes=shapes, order=order or None, suspects=suspects, float64=float64
+        )
         bound.note = self.describe()
         return bound
 

@@ -10,7 +10,7 @@ from ..state import StateDictError
 from .compare import TensorComparison, compare_tensors
 from .loss import compare_loss
 from .structure import snapshot
-from .tolerances import autograd_tolerance, model_floor
+from .tolerances import autograd_tolerance, model_floor, reference_rounding
 
 
 def against_reference(report, reference, params, inputs, yours, context):
@@ -40,6 +40,9 @@ def against_reference(report, reference, params, inputs, yours, context):
     )
     dtypes = {key: value.dtype for key, value in params.items()}
     scale = _largest([*result.grads.values(), *result.intermediates.values()])
+    rounding = _own_rounding(reference, result, params, inputs) if report.dtype == "float32" else {}
+    if rounding:
+        report.tolerance = reference_rounding(report.tolerance)
     report.gradients = compare_gradients(
         grads,
         result.grads,
@@ -48,9 +51,10 @@ def against_reference(report, reference, params, inputs, yours, context):
         context=context,
         params=params,
         scale=scale,
+        rounding=rounding,
     )
     report.order = reference.order
-    _intermediates(report, intermediates, result, context, scale)
+    _intermediates(report, intermediates, result, context, scale, rounding)
     _swapped_names(report.gradients, grads, result.grads)
     if any(not g.ok for g in report.gradients):
         report.hints += _suspected(reference, params, inputs, grads, report.gradients)
@@ -67,12 +71,14 @@ def compare_gradients(
     context=None,
     params=None,
     scale=None,
+    rounding=None,
 ):
     """Compare two gradient dicts with the gradient-vs-reference tolerances; returns
     TensorComparisons in ``order`` (default: backward order, the reverse of ``reference``'s keys).
     ``dtypes`` gives the expected dtype per name (default: the reference's); ``params`` the
-    parameter values, for the L2 hint; ``scale`` the model's largest |gradient|, for the rounding
-    floor (default: the largest in ``reference``)."""
+    parameter values, for the L2 hint; ``scale`` the model's largest |gradient|, for the float64
+    rounding floor (default: the largest in ``reference``); ``rounding``: name -> the float32
+    reference minus itself in float64, for the float32 rounding floor."""
     scale = _largest(reference.values()) if scale is None else scale
     results = []
     for name in order or list(reversed(list(reference))):
@@ -86,7 +92,7 @@ def compare_gradients(
             compare_tensors(
                 yours[name],
                 ref,
-                model_floor(autograd_tolerance(expected), scale),
+                _tolerance(expected, scale, (rounding or {}).get(name)),
                 name=name,
                 expected_dtype=expected,
                 sizes=sizes,
@@ -95,6 +101,42 @@ def compare_gradients(
             )
         )
     return results
+
+
+def _tolerance(dtype, scale, rounding=None):
+    """The tolerance for one tensor of ``dtype``: with the model floor (float64) and, given the
+    reference's own rounding of it, the rounding floor (float32)."""
+    tolerance = model_floor(autograd_tolerance(dtype), scale)
+    return reference_rounding(tolerance, rounding) if rounding is not None else tolerance
+
+
+def _own_rounding(reference, result, params, inputs):
+    """name -> the float32 reference's gradient (or intermediate's) minus the same reference's in
+    float64 at the same weights and batch (both cast up): the reference's own rounding. Empty when
+    the reference has no float64 form, or that form fails or does not compute in float64."""
+    wide = reference.in_float64()
+    if wide is None:
+        return {}
+    try:
+        found = wide({k: to_numpy(v).astype(np.float64) for k, v in params.items()}, _float64(inputs))
+    except Exception:  # noqa: BLE001 - a float64 form that cannot run only leaves the floor out
+        return {}
+    differences = {}
+    for ours, theirs in ((result.grads, found.grads), (result.intermediates, found.intermediates)):
+        for name, value in ours.items():
+            wide_value = theirs.get(name)
+            if wide_value is None or wide_value.dtype != np.float64 or wide_value.shape != value.shape:
+                continue
+            differences[name] = value.astype(np.float64) - wide_value
+    return differences
+
+
+def _float64(inputs):
+    """A batch with its float arrays cast to float64 (ids and other integers as they are)."""
+    if isinstance(inputs, (tuple, list)):
+        return type(inputs)(_float64(a) for a in inputs)
+    array = _array(inputs)
+    return array.astype(np.float64) if array is not None and array.dtype.kind == "f" else inputs
 
 
 def _l2_fits(a, yours, reference, params):
@@ -118,7 +160,7 @@ def _largest(tensors):
     return max((float(a[np.isfinite(a)].max(initial=0.0)) for a in arrays), default=0.0)
 
 
-def _intermediates(report, intermediates, result, context, scale):
+def _intermediates(report, intermediates, result, context, scale, rounding):
     for name, value in intermediates.items():
         if name not in result.intermediates:
             report.notes.append(
@@ -130,7 +172,7 @@ def _intermediates(report, intermediates, result, context, scale):
             compare_tensors(
                 value,
                 ref,
-                model_floor(autograd_tolerance(ref.dtype), scale),
+                _tolerance(ref.dtype, scale, rounding.get(name)),
                 name=name,
                 context=context.but(value=result.values.get(name)),
             )

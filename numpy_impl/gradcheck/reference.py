@@ -8,8 +8,9 @@ of a layer) and their forward values. It leaves ``state_dict`` and ``batch`` alo
 ``StateDictError`` or ``InputError`` when they do not fit it. A ``Reference`` also says what it
 calls itself, the names and shapes it takes, the reductions it computes, its backward order and,
 optionally, *suspects*: the same reference with a known bug put in, for the report to test your
-gradients against (``torch_impl.parity`` gives its twins some). ``Layout`` (``layout.py``) puts a
-reference in your names and layout.
+gradients against (``torch_impl.parity`` gives its twins some), and itself in float64, which
+measures its own float32 rounding. ``Layout`` (``layout.py``) puts a reference in your names and
+layout.
 
 ``torch_impl.parity`` has autograd through a torch twin and through any torch function;
 ``model_reference`` below is another NumPy model, e.g. a known-good solution an autograder holds.
@@ -43,14 +44,26 @@ class Reference:
 
     ``shapes``: name -> shape of the parameters it takes (None: unknown); ``reductions``: the loss
     reductions it computes ("mean", and "sum" if ``function`` takes ``reduction``); ``order``: its
-    names (parameters and intermediates) in backward order; ``suspects``: () -> [(hint, Reference)].
+    names (parameters and intermediates) in backward order; ``suspects``: () -> [(hint, Reference)];
+    ``float64``: () -> the same reference computing in float64 (given float64 weights and batch),
+    or None: against a float32 reference, the distance between the two is the reference's own
+    rounding, which the tolerance allows for (``tolerances.reference_rounding``).
     """
 
     def __init__(
-        self, function, name="reference", *, shapes=None, reductions=("mean",), order=None, suspects=None
+        self,
+        function,
+        name="reference",
+        *,
+        shapes=None,
+        reductions=("mean",),
+        order=None,
+        suspects=None,
+        float64=None,
     ):
         self.function, self.name, self.shapes = function, name, shapes
         self.reductions, self.order, self._suspects = tuple(reductions), order, suspects
+        self._float64 = float64
 
     def __call__(self, state_dict, batch, reduction="mean"):
         if reduction not in self.reductions:
@@ -62,6 +75,10 @@ class Reference:
 
     def suspects(self):
         return list(self._suspects()) if self._suspects else []
+
+    def in_float64(self):
+        """The same reference in float64, or None when it has none."""
+        return self._float64() if self._float64 else None
 
 
 def as_reference(reference):

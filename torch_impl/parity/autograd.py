@@ -32,6 +32,11 @@ def autograd_reference(torch_model, name="torch twin"):
                 raise InputError(f"your batch does not fit it: {clear}") from err  # the report names it
             raise
 
+    def float64():  # the same twin in float64: its distance from this one is its float32 rounding
+        if all(p.dtype == torch.float32 for p in torch_model.parameters()):
+            return autograd_reference(copy.deepcopy(torch_model).double(), name)
+        return None
+
     shapes = {key: tuple(value.shape) for key, value in torch_model.state_dict().items()}
     return Reference(
         function,
@@ -40,6 +45,7 @@ def autograd_reference(torch_model, name="torch twin"):
         reductions=("mean", "sum"),
         order=_backward_order(torch_model),
         suspects=lambda: twin_suspects(torch_model, function, name, shapes, _backward_order(torch_model)),
+        float64=float64,
     )
 
 

@@ -76,7 +76,11 @@ def torch_reference(function, name=None):
                 raise InputError(f"it raises {type(err).__name__}: {err}") from err  # the report names it
             loss, named = out if isinstance(out, tuple) else (out, {})
             if not (isinstance(loss, torch.Tensor) and loss.numel() == 1):
-                got = f"a tensor of shape {tuple(loss.shape)}" if isinstance(loss, torch.Tensor) else type(loss).__name__
+                got = (
+                    f"a tensor of shape {tuple(loss.shape)}"
+                    if isinstance(loss, torch.Tensor)
+                    else type(loss).__name__
+                )
                 raise InputError(f"it must return a one-element loss tensor; got {got}")
             for tensor in named.values():
                 tensor.retain_grad()
@@ -86,7 +90,8 @@ def torch_reference(function, name=None):
         values = {k: _numpy(t) for k, t in named.items()}
         return ReferenceResult(float(loss.detach()), grads, intermediates, values)
 
-    return Reference(reference, label)
+    # its tensors take the dtype of the weights it is given: float64 weights run it in float64
+    return Reference(reference, label, float64=lambda: Reference(reference, label))
 
 
 def _by_layer(params):
