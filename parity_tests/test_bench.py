@@ -4,6 +4,7 @@ shared machine are the benchmark's output, not the suite's."""
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -197,6 +198,41 @@ def test_bad_options_are_refused_before_anything_runs(tmp_path, args, message):
     assert message in done.stderr and "[bench]" not in done.stderr  # no row started
     assert not (tmp_path / "out" / "bench.json").exists()
     assert (tmp_path / "bare.md").read_text() == "no markers\n"
+
+
+def test_sigterm_stops_the_whole_run_and_writes_nothing(tmp_path):
+    """A signal between rows or inside one (where a Lightning fit turns it into a clean stop)
+    ends the benchmark with 143 and one line; before, a fit's clean stop was one failed figure
+    and the run went on to write a README with it."""
+    environ = {**os.environ, "PYTHONPATH": python_path()}
+    command = [sys.executable, "-m", "scripts.bench", "--quick", "--out", str(tmp_path / "out")]
+    with subprocess.Popen(command, cwd=ROOT, env=environ, stderr=subprocess.PIPE, text=True) as run:
+        for line in run.stderr:  # the first row done: the run is under way
+            if line.startswith("[bench] a_per_model"):
+                break
+        run.send_signal(signal.SIGTERM)
+        rest = run.stderr.read()
+        assert run.wait(timeout=120) == 128 + signal.SIGTERM
+    assert "paritynets-bench: stopped by SIGTERM; nothing written" in rest
+    assert "[bench] g_gpu" not in rest and not (tmp_path / "out" / "bench.json").exists()
+
+
+def test_a_clean_stop_inside_a_row_stops_the_run_other_exits_fail_the_figure():
+    from numpy_impl.stopping import Stopped
+
+    def stopped(*_):
+        raise Stopped(signal.SIGTERM, "stopped by SIGTERM after step 3; last.ckpt holds it")
+
+    def exits(*_):
+        raise SystemExit(2)
+
+    for run in (helpers.run_row, helpers.attempt):
+        with pytest.raises(Stopped):
+            run(stopped)
+    assert helpers.run_row(exits)["status"] == "failed" and helpers.attempt(exits) == (
+        None,
+        "failed: SystemExit: 2",
+    )
 
 
 TEXT = "# title\n\nbefore\n\n<!-- bench:start -->\nold table\n<!-- bench:end -->\n\nafter\n"

@@ -137,7 +137,14 @@ def main(argv=None):
     except InputError as error:
         print(f"paritynets-bench: error: {error}", file=sys.stderr)
         return 2
-    results = run(s, images, only)
+    from numpy_impl.stopping import Stopped, signal_name, stop_on_signals
+
+    try:
+        with stop_on_signals():
+            results = run(s, images, only)
+    except Stopped as stop:  # bench.json, the plots and the README are written after a whole run only
+        print(f"paritynets-bench: stopped by {signal_name(stop.signum)}; nothing written", file=sys.stderr)
+        return stop.code
     command = " ".join(["paritynets-bench", shlex.join(argv)]).strip()
     results = {"meta": meta.environment(command, images.source), **results}
     print(write_outputs(results, s, args))

@@ -7,6 +7,8 @@ import inspect
 import sys
 import traceback
 
+from numpy_impl.stopping import Stopped
+
 
 class Unavailable(Exception):
     """A row (or one figure of it) cannot be measured here; the message says why, in one line."""
@@ -48,10 +50,13 @@ def helper(module, name):
 
 def run_row(function, *args):
     """{"status": "ok", **figures}, {"status": "not available", "reason"} or, when the measurement
-    itself breaks, {"status": "failed", "reason", "traceback"}: one row never stops the others."""
+    itself breaks, {"status": "failed", "reason", "traceback"}: one row never stops the others.
+    ``Stopped`` (Ctrl-C or SIGTERM, which a Lightning fit turns into a clean stop) stops the run."""
     try:
         with contextlib.redirect_stdout(sys.stderr):  # the helpers' progress lines: stdout has the tables
             return {"status": "ok", **function(*args)}
+    except Stopped:
+        raise
     except Unavailable as why:
         return {"status": why.status, "reason": str(why)}
     except (Exception, SystemExit) as error:  # noqa: BLE001 (a broken row is reported; the others go on)
@@ -64,9 +69,11 @@ def run_row(function, *args):
 
 def attempt(function, *args, **kwargs):
     """(value, None) or (None, reason) for one figure of a row, so that the row's other figures
-    are still measured when one cannot be."""
+    are still measured when one cannot be; ``Stopped`` stops the run, as in ``run_row``."""
     try:
         return function(*args, **kwargs), None
+    except Stopped:
+        raise
     except Unavailable as why:
         return None, str(why)
     except (Exception, SystemExit) as error:  # noqa: BLE001 (as run_row; a CLI inside may sys.exit)
