@@ -115,6 +115,28 @@ def test_an_undeclared_sum_or_l2_term_is_named_in_the_loss_line():
     )
 
 
+def test_an_l2_term_on_a_weight_the_layout_leaves_out_is_named_not_called_a_double_count():
+    """The code regularises W1 and W2; the layout says l2_on W1 only. W2's gradient is 2 * l2 * W2
+    off and the loss l2 * sum(W2**2): before, "counted twice" and a missing mask (W2's columns of
+    dead units, exactly 0 in the reference) were the hints, and the loss had none."""
+    style = Style(reg=0.1)
+    layout = Layout(weights="in, out", labels="one-hot", l2=0.05, l2_on="W1")
+    report = twin_report(style, None, layout=layout)
+    assert report.failed_checks() == ["loss", "gradients"] and report.first_divergent == "W2"
+    assert hints(report) == [
+        "your loss also adds 0.05 * sum(W**2) over W2, which the layout's l2_on leaves out (name it in l2_on, or drop the term)",
+        "yours - reference = 0.1 x W2 = 2 * l2 * W2: your code regularises W2, which the layout's l2_on leaves out "
+        "(name it in l2_on, or drop the term)",
+    ]
+    assert twin_report(
+        style, None, layout=Layout(weights="in, out", labels="one-hot", l2=0.05, l2_on=("W1", "W2"))
+    ).ok
+    missing = twin_report(
+        style, "no_reg", layout=Layout(weights="in, out", labels="one-hot", l2=0.05, l2_on="W2")
+    )
+    assert "yours - reference = -0.1 x W2: the L2 term's gradient 2 * l2 * W is missing" in hints(missing)
+
+
 @pytest.mark.parametrize("check_in", ["twin", "finite differences"])
 def test_a_shifted_label_column_is_named_in_every_mode(check_in):
     report = (

@@ -101,6 +101,7 @@ def hint_context(batch, params, layout=None, sizes=None):
         ids=ids,
         weights=weights,
         l2=layout.l2 if layout else 0.0,
+        l2_on=tuple(layout.regularised(params)) if layout else None,
     )
 
 

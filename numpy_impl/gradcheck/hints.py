@@ -32,12 +32,18 @@ class Context:
     weights: str | None = None  # "out, in", "in, out" or None (not known)
     param: object = None  # this tensor's parameter value, in your layout
     l2: float = 0.0  # the L2 coefficient the layout declares
+    l2_on: tuple | None = None  # the weights its L2 term covers (None: no layout says)
     value: object = None  # an intermediate's forward value (z), for the mask pattern
     indices: object = None  # positions of sampled entries in their tensor
     name: str = "tensor"
 
     def but(self, **changes):
         return replace(self, **changes)
+
+    @property
+    def regularised(self):
+        """Whether the layout's L2 term covers this tensor (with an L2 term and no ``l2_on``: all)."""
+        return bool(self.l2) and (self.l2_on is None or self.name in self.l2_on)
 
 
 def factor_match(tolerance):
@@ -128,10 +134,11 @@ def nonfinite_hints(actual, reference, context):
     return hints
 
 
-def loss_hints(yours, reference, sizes, l2_base=0.0, l2=0.0, l2_fits=None):
+def loss_hints(yours, reference, sizes, l2_base=0.0, l2=0.0, l2_fits=None, left_out=None):
     """Why a loss differs: a factor (a sum where the reference averages...) or an L2 term.
     ``l2_fits(a)``: whether the gradients agree with a term ``a * sum(W**2)`` (None: not known);
-    any loss above the reference's is some ``a * sum(W**2)`` more, so only they can say it is one."""
+    any loss above the reference's is some ``a * sum(W**2)`` more, so only they can say it is one.
+    ``left_out``: (names, their sum(W**2)) of the weights the layout's L2 term leaves out."""
     if not (np.isfinite(yours) and np.isfinite(reference)) or reference == 0:
         return (
             []
@@ -142,6 +149,12 @@ def loss_hints(yours, reference, sizes, l2_base=0.0, l2=0.0, l2_fits=None):
     if label:
         what = {"N": "summed over the batch where the reference averages (Layout(loss='sum') if you mean it)"}
         return [f"your loss is {label} x the reference's: {what.get(label.split(' ')[0], explain(label))}"]
+    names, left_out_base = left_out or ((), 0.0)
+    if l2 and left_out_base > 0 and abs(yours - reference - l2 * left_out_base) <= 1e-6 * l2 * left_out_base:
+        return [
+            f"your loss also adds {l2:g} * sum(W**2) over {', '.join(names)}, which the layout's l2_on leaves out "
+            f"(name {'them' if len(names) > 1 else 'it'} in l2_on, or drop the term)"
+        ]
     if l2_base > 0:
         a = (yours - reference) / l2_base
         if l2 and abs(a + l2) <= 1e-6 * l2:

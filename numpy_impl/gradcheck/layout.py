@@ -58,6 +58,15 @@ class Layout:
         elif self.l2_on is not None:
             object.__setattr__(self, "l2_on", tuple(self.l2_on))
 
+    def regularised(self, params):
+        """The names of ``params`` whose ``l2 * sum(W**2)`` the layout says your loss adds (``l2_on``,
+        by default every 2-D parameter); none without an L2 term."""
+        if not self.l2:
+            return []
+        return (
+            list(self.l2_on) if self.l2_on is not None else [n for n, v in params.items() if np.ndim(v) == 2]
+        )
+
     def bind(self, reference, params):
         """``reference`` in your names and layout: a ``Reference`` taking your parameters and batch."""
         return _Bound(self, as_reference(reference), params).reference()
@@ -93,13 +102,13 @@ class _Bound:
         self.transposed = (
             {n for n, v in self.params.items() if v.ndim == 2} if layout.weights == "in, out" else set()
         )
-        on = layout.l2_on if layout.l2_on is not None else [n for n, v in self.params.items() if v.ndim == 2]
+        on = layout.regularised(self.params)
         unknown = [n for n in on if n not in self.params]
         if unknown:
             raise InputError(
                 f"Layout l2_on names {', '.join(map(repr, unknown))}, not among your parameters ({', '.join(self.params)})"
             )
-        self.l2_on = list(on) if layout.l2 else []
+        self.l2_on = on
         self._check_shapes()
 
     def reference(self):

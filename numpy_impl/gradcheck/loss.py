@@ -36,11 +36,14 @@ class ScalarComparison:
         return dict(vars(self))
 
 
-def compare_loss(actual, reference, dtype, name="loss", *, sizes=None, l2_base=0.0, l2=0.0, l2_fits=None):
+def compare_loss(
+    actual, reference, dtype, name="loss", *, sizes=None, l2_base=0.0, l2=0.0, l2_fits=None, left_out=None
+):
     """Loss parity: ``|yours - reference| <= rtol(dtype) * max(|reference|, 1)``; NaN/inf never pass.
     ``sizes`` name the factors a hint may find; ``l2_base`` is sum(W**2) over the weights, ``l2``
     the coefficient a layout declares, ``l2_fits(a)`` whether the gradients agree with an extra
-    ``a * sum(W**2)``, for the L2 hint."""
+    ``a * sum(W**2)``, ``left_out`` (names, sum(W**2)) the weights its L2 term leaves out, for
+    the L2 hints."""
     try:
         yours = float(to_numpy(actual))
     except (TypeError, ValueError):
@@ -50,5 +53,5 @@ def compare_loss(actual, reference, dtype, name="loss", *, sizes=None, l2_base=0
     reference = float(reference)
     allowed = loss_allowed(reference, dtype) if np.isfinite(reference) else 0.0
     ok = bool(np.isfinite(yours) and np.isfinite(reference) and abs(yours - reference) <= allowed)
-    hints = [] if ok else loss_hints(yours, reference, sizes or {}, l2_base, l2, l2_fits)
+    hints = [] if ok else loss_hints(yours, reference, sizes or {}, l2_base, l2, l2_fits, left_out)
     return ScalarComparison(name, ok, yours, reference, allowed, hints)

@@ -28,7 +28,8 @@ def against_reference(report, reference, params, inputs, yours, context):
                 name, f"{key} is {value.dtype.name} in the {name}, {params[key].dtype.name} in yours"
             )
     loss, grads, intermediates = yours
-    l2_base = sum(float(np.vdot(v, v)) for v in params.values() if v.ndim == 2)
+    l2_base = sum(_squares(v) for v in params.values() if v.ndim == 2)
+    left_out = [n for n, v in params.items() if v.ndim == 2 and n not in (context.l2_on or ())]
     report.loss = compare_loss(
         loss,
         result.loss,
@@ -37,6 +38,7 @@ def against_reference(report, reference, params, inputs, yours, context):
         l2_base=l2_base,
         l2=context.l2,
         l2_fits=lambda a: _l2_fits(a, grads, result.grads, params),
+        left_out=(left_out, sum(_squares(params[n]) for n in left_out)) if context.l2_on else None,
     )
     dtypes = {key: value.dtype for key, value in params.items()}
     scale = _largest([*result.grads.values(), *result.intermediates.values()])
@@ -152,6 +154,12 @@ def _l2_fits(a, yours, reference, params):
         difference += float(np.vdot(step, step))
         residual += float(np.sum((step - expected) ** 2))
     return difference > 0 and residual <= 0.05**2 * difference
+
+
+def _squares(weights):
+    """sum(W**2) in float64."""
+    w = to_numpy(weights).astype(np.float64)
+    return float(np.vdot(w, w))
 
 
 def _largest(tensors):
