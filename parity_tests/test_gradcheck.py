@@ -17,6 +17,7 @@ import numpy_impl
 import torch_impl.parity
 from numpy_impl import gradcheck
 from numpy_impl.gradcheck import check_model, model_reference
+from numpy_impl.gradcheck.parity import _own_rounding
 
 
 def mlp(dtype=np.float64, seed=0, sizes=(13, 11, 5)):
@@ -54,6 +55,24 @@ def test_a_reference_model_gives_loss_and_gradient_parity():
     )
     assert broken.failed_checks() == ["gradients"] and broken.first_divergent == "layers.0.weight"
     assert {k: v.tobytes() for k, v in teacher.state_dict().items()} == before
+
+
+def test_a_float32_reference_model_measures_its_own_rounding_in_a_float64_copy():
+    """A NumPy reference model in float32 runs in a float64 copy for the rounding floor; the
+    model itself stays float32 and unchanged."""
+    teacher, batch = mlp(np.float32, seed=3), classifier_batch(13, 5, 7, seed=1)
+    reference = model_reference(teacher)
+    params = Exposing(mlp(np.float32)).state_dict()
+    batch32 = (batch[0].astype(np.float32), batch[1])
+    rounding = _own_rounding(reference, reference(params, batch32), params, batch32)
+    assert set(rounding) == set(params) and all(d.dtype == np.float64 for d in rounding.values())
+    assert all(0 < np.abs(d).max() < 1e-5 for d in rounding.values())  # float32's rounding, not zero
+    assert (
+        teacher.dtype == np.float32
+        and reference.in_float64()(params, batch32).grads["layers.0.weight"].dtype == np.float64
+    )
+    report = check_model(Exposing(mlp(np.float32)), batch32, reference, finite_differences=None)
+    assert report.ok and report.to_dict()["tolerance"]["rounding_factor"] == 16, str(report)
 
 
 def test_a_reference_that_does_not_fit_is_named():

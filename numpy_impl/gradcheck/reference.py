@@ -20,6 +20,8 @@ import copy
 import inspect
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ..arrays import to_numpy
 
 
@@ -104,6 +106,12 @@ def model_reference(model, name="reference model"):
         loss, grads = twin.loss_and_grads(batch, **options)
         return float(to_numpy(loss)), {key: to_numpy(value).copy() for key, value in grads.items()}
 
+    def float64():  # a copy computing in float64: a NumPy model computes in its ``dtype``
+        wide = copy.deepcopy(model)
+        if isinstance(getattr(wide, "dtype", None), np.dtype):
+            wide.dtype = np.dtype(np.float64)
+        return model_reference(wide, name)
+
     shapes = {key: to_numpy(value).shape for key, value in model.state_dict().items()}
     reductions = ("mean", "sum") if takes_reduction else ("mean",)
-    return Reference(reference, name, shapes=shapes, reductions=reductions)
+    return Reference(reference, name, shapes=shapes, reductions=reductions, float64=float64)
