@@ -2,6 +2,7 @@
 through ``torch_impl.parity``): the tolerance rule, strict shapes and dtypes, NaN handling, the
 hints, and the report in its two forms."""
 
+import copy
 import json
 
 import mutants
@@ -279,7 +280,7 @@ def test_the_rounding_floor_is_the_references_own_distance_from_float64():
     result = twin(params, batch)
     rounding = _own_rounding(twin, result, params, batch)
     assert set(rounding) >= set(params) and "layers.0:out" in rounding  # intermediates too
-    wide = autograd_reference(torch_model.double())(
+    wide = autograd_reference(copy.deepcopy(torch_model).double())(
         {k: v.astype(np.float64) for k, v in params.items()}, (batch[0].astype(np.float64), batch[1])
     )
     for name in params:
@@ -287,11 +288,8 @@ def test_the_rounding_floor_is_the_references_own_distance_from_float64():
         np.testing.assert_array_equal(
             rounding[name], result.grads[name].astype(np.float64) - wide.grads[name]
         )
-    assert (
-        0
-        < np.abs(rounding["layers.0.weight"]).max()
-        < 1e-5 * np.abs(result.grads["layers.0.weight"]).max() * 100
-    )
+    largest = np.abs(result.grads["layers.0.weight"]).max()
+    assert 0 < np.abs(rounding["layers.0.weight"]).max() < 1e-4 * largest  # float32's rounding, not 0
     assert _own_rounding(Reference(twin.function, "no float64 form"), result, params, batch) == {}
 
     def float32_inputs(p, b):  # casts the batch to float32: in float64 its matmul raises
