@@ -29,7 +29,10 @@ def against_reference(report, reference, params, inputs, yours, context):
             )
     loss, grads, intermediates = yours
     l2_base = sum(_squares(v) for v in params.values() if v.ndim == 2)
-    left_out = [n for n, v in params.items() if v.ndim == 2 and n not in (context.l2_on or ())]
+    # the weights a layout's L2 term leaves out (none without l2_on)
+    left_out = (
+        [n for n, v in params.items() if v.ndim == 2 and n not in context.l2_on] if context.l2_on else []
+    )
     report.loss = compare_loss(
         loss,
         result.loss,
@@ -38,7 +41,7 @@ def against_reference(report, reference, params, inputs, yours, context):
         l2_base=l2_base,
         l2=context.l2,
         l2_fits=lambda a: _l2_fits(a, grads, result.grads, params),
-        left_out=(left_out, sum(_squares(params[n]) for n in left_out)) if context.l2_on else None,
+        left_out=(left_out, sum(_squares(params[n]) for n in left_out)),
     )
     dtypes = {key: value.dtype for key, value in params.items()}
     scale = _largest([*result.grads.values(), *result.intermediates.values()])

@@ -126,17 +126,17 @@ def lightning_vs_loop(mnist=MNIST, *, hidden=128, epochs=6, batch_size=256, lr=0
     positive_int(rounds, "rounds")
     train = training_rows(mnist)
     sizes = (train[0].shape[1], hidden, int(train[1].max()) + 1)
-    seconds = {"loop": [], "lightning": [], "loss_only": []}
+    fits = {
+        "loop": lambda: loop_fit(sizes, train, epochs, batch_size, lr),
+        "lightning": lambda: lightning_fit(sizes, mnist, epochs, batch_size, lr),
+        "loss_only": lambda: lightning_fit(sizes, mnist, epochs, batch_size, lr, loss_only=True),
+    }
+    seconds = {name: [] for name in fits}
     same = True
     for _ in range(rounds):
         models = {}
-        for name in seconds:
-            if name == "loop":
-                timed, models[name] = loop_fit(sizes, train, epochs, batch_size, lr)
-            else:
-                timed, models[name] = lightning_fit(
-                    sizes, mnist, epochs, batch_size, lr, loss_only=name == "loss_only"
-                )
+        for name, fit in fits.items():
+            timed, models[name] = fit()
             seconds[name] += timed[1:]  # each fit's first epoch warms up
         expected = models["loop"].state_dict()
         for model in (models["lightning"], models["loss_only"]):
