@@ -103,15 +103,39 @@ class NoParameters:
         return 1.0, {}
 
 
-def test_a_check_that_compared_no_gradient_is_not_ok_and_says_why():
-    """Structure alone passed these as OK: float32 code without a reference (finite differences
-    need float64), code with no parameters."""
+def test_float32_code_without_a_reference_is_checked_by_finite_differences_in_float64():
+    """Float32 functions run once more on float64 copies of their parameters and batch, and the
+    finite differences check them there (in float32 they are noise): a bug is caught, correct code
+    passes, and the note says where they ran. The parameters given stay float32."""
     style = Style()
     params = {k: v.astype(np.float32) for k, v in init_params(style).items()}
     x, y = make_batch(style, 7)
-    report = check_without_torch(functions(style), (x.astype(np.float32), y), params=params)
+    batch = (x.astype(np.float32), y)
+    report = check_without_torch(functions(style), batch, params=params)
+    assert report.ok and report.finite_differences.tensors, str(report)
+    assert any("finite differences ran on your code in float64" in note for note in report.notes)
+    buggy = check_without_torch(functions(style, "no_mask"), batch, params=params)
+    assert buggy.failed_checks() == ["finite differences"], str(buggy)
+    assert all(v.dtype == np.float32 for v in params.values())
+
+
+def test_a_check_that_compared_no_gradient_is_not_ok_and_says_why():
+    """Structure alone passed these as OK: float32 code without a reference that stays float32
+    whatever it is given (finite differences need float64), code with no parameters."""
+    style = Style()
+    params = {k: v.astype(np.float32) for k, v in init_params(style).items()}
+    x, y = make_batch(style, 7)
+    forward, backward = functions(style)
+
+    def float32_forward(p, batch):  # casts everything to float32: it cannot be run in float64
+        return forward(
+            {k: v.astype(np.float32) for k, v in p.items()}, (batch[0].astype(np.float32), batch[1])
+        )
+
+    report = check_without_torch((float32_forward, backward), (x.astype(np.float32), y), params=params)
     assert not report.failed_checks() and not report.ok
     assert "finite differences skipped: they need float64 parameters" in report.not_checked
+    assert any("still returns" in note and "in float32" in note for note in report.notes), report.notes
     assert str(report).splitlines()[-1].startswith("RESULT: NOT CHECKED (nothing compared your gradients")
     assert json.loads(report.to_json())["not_checked"] == report.not_checked
     with pytest.raises(GradientCheckError, match="RESULT: NOT CHECKED"):

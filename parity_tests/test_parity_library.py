@@ -16,11 +16,12 @@ from points import classifier_batch, huge_logit_state
 import numpy_impl
 import numpy_impl.data
 import torch_impl
-from numpy_impl.gradcheck import tolerances
+from numpy_impl.gradcheck import Layout, tolerances
 from numpy_impl.gradcheck.parity import _own_rounding
 from numpy_impl.gradcheck.reference import Reference
 from torch_impl.parity import (
     autograd_reference,
+    check,
     check_model,
     compare_loss,
     compare_tensors,
@@ -339,6 +340,88 @@ def test_a_bug_above_the_rounding_of_saturated_float32_units_is_still_caught():
     for name in ("layers.0.weight", "layers.0.bias"):
         report = check_model(Scaled(numpy_model, name, 1 + 1e-3), torch_model, batch, finite_differences=None)
         assert report.failed_checks() == ["gradients"] and report.first_divergent == name, str(report)
+
+
+def tanh_learner(bug=None, narrow=False):
+    """A learner's tanh MLP: dict weights (in, out), mean cross-entropy + 0.005 * sum(W**2).
+    ``bug``: a factor on its W1 gradient; ``narrow``: it computes in float32 whatever it is given."""
+
+    def loss_and_grads(p, batch):
+        x, y = batch
+        if narrow:
+            p, x = {k: v.astype(np.float32) for k, v in p.items()}, x.astype(np.float32)
+        n = len(y)
+        h = np.tanh(x @ p["W1"] + p["b1"])
+        s = h @ p["W2"] + p["b2"]
+        s = s - s.max(axis=1, keepdims=True)
+        log_p = s - np.log(np.exp(s).sum(axis=1, keepdims=True))
+        loss = -log_p[np.arange(n), y].mean() + 0.005 * ((p["W1"] ** 2).sum() + (p["W2"] ** 2).sum())
+        ds = np.exp(log_p)
+        ds[np.arange(n), y] -= 1
+        ds /= n
+        dz = (ds @ p["W2"].T) * (1 - h**2)
+        dw1 = (x.T @ dz + 0.01 * p["W1"]) * (bug or 1)
+        return loss, {"W1": dw1, "b1": dz.sum(axis=0), "W2": h.T @ ds + 0.01 * p["W2"], "b2": ds.sum(axis=0)}
+
+    return loss_and_grads
+
+
+def saturated_tanh_point():
+    """48-4-5 at 40x the usual weights, 2 rows: every hidden unit saturates, so the reference's b1
+    gradient is exactly 0 in float32 and yours rounds to 9e-16 (1 - tanh(z)**2 by cancellation),
+    more than 16 x the reference's own distance from float64 allows."""
+    r = np.random.default_rng(949)
+    params = {
+        "W1": r.standard_normal((48, 4)) * 40 / np.sqrt(48),
+        "b1": r.standard_normal(4) * 0.1,
+        "W2": r.standard_normal((4, 5)) * 20,
+        "b2": r.standard_normal(5) * 0.1,
+    }
+    r = np.random.default_rng(950)
+    batch = ((r.standard_normal((2, 48)) * 0.813).astype(np.float32), r.integers(0, 5, 2))
+    return {k: v.astype(np.float32) for k, v in params.items()}, batch
+
+
+def test_float32_differences_that_agree_in_float64_are_rounding_not_bugs():
+    """A float32 tensor failing by its values alone is re-checked with your code and the reference
+    in float64: agreeing there it passes, marked as rounding; a bug still fails, and says that
+    float64 sees it too; code that stays float32 is not re-checked, and the note says why."""
+    params, batch = saturated_tanh_point()
+    options = dict(params=params, activation="tanh", layout=Layout(weights="in, out", l2=0.005))
+    report = check(tanh_learner(), batch, "mlp", **options)
+    b1 = next(g for g in report.gradients if g.name == "b1")
+    assert report.ok and b1.ok and b1.rounding_only and b1.n_mismatch > 0, str(report)
+    assert "float32 rounding, not a bug" in str(report) and report.to_dict()["gradients"][2]["rounding_only"]
+    assert not any("mask" in hint for hint in b1.hints)  # the mask hint it had was about the rounding
+    assert not any(g.rounding_only for g in report.gradients if g.name != "b1")
+
+    buggy = check(tanh_learner(bug=1 + 1e-3), batch, "mlp", **options)
+    assert "gradients" in buggy.failed_checks() and buggy.first_divergent == "W1", str(buggy)
+    w1 = next(g for g in buggy.gradients if g.name == "W1")
+    assert not w1.rounding_only and any("in float64 too yours differs" in hint for hint in w1.hints)
+
+    narrow = check(tanh_learner(narrow=True), batch, "mlp", **options)
+    assert narrow.failed_checks() == ["gradients"], str(narrow)
+    assert any("still returns b1 in float32" in note for note in narrow.notes), narrow.notes
+
+
+def test_a_numpy_model_is_re_checked_in_float64_through_a_copy():
+    """An object is re-checked through a copy holding float64 weights (its dtype set to float64):
+    the saturated 64-128-10 digits MLP with its first layer's gradient 1 + 1e-3 off fails in
+    float32 and is seen in float64; the model itself stays float32."""
+
+    class Off(numpy_impl.MLP):  # a NumPy model (load_state_dict, dtype) with a bug in its backward
+        def loss_and_grads(self, batch, reduction="mean"):
+            loss, grads = super().loss_and_grads(batch, reduction)
+            return loss, {**grads, "layers.0.weight": grads["layers.0.weight"] * (1 + 1e-3)}
+
+    numpy_model, torch_model, batch = saturated_float32_digits(1)
+    model = Off((64, 128, 10), "tanh", dtype=np.float32)
+    model.load_state_dict(numpy_model.state_dict())
+    report = check_model(model, torch_model, batch, finite_differences=None)
+    first = next(g for g in report.gradients if g.name == "layers.0.weight")
+    assert not report.ok and any("in float64 too" in hint for hint in first.hints), str(report)
+    assert model.dtype == np.float32 and all(v.dtype == np.float32 for v in model.state_dict().values())
 
 
 @pytest.mark.parametrize("name", ["layers.0.weight", "layers.0.bias"])

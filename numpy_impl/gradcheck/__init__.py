@@ -24,6 +24,7 @@ apart in docs/gradients.md, the walkthrough in docs/checking_your_backprop.md. M
     kinks.py               whether a finite difference straddles a kink, from loss values alone
     finite_differences.py  central differences of the code's own loss, kinks set aside
     parity.py              loss, gradients and intermediates against a reference
+    confirm.py             float32 failures re-checked in float64: rounding told from bugs
     check.py               check: all of the above on one piece of code and batch; assert_gradients
     report.py              the ParityReport (text, dict/JSON, raise_if_failed)
     points.py              test points where hand-written backward passes break

@@ -8,6 +8,7 @@ The code and the batch are left as they were found.
 import numpy as np
 
 from ..arrays import to_numpy
+from .confirm import confirm_in_float64, yours_in_float64
 from .finite_differences import finite_difference_check
 from .hints import Context, exception_hint
 from .learner import LearnerError, as_learner
@@ -74,6 +75,7 @@ def check(
     check_repeatable(structure, first[:2], second[:2])
     if reference is not None:
         against_reference(report, reference, params, inputs, first, context)
+        confirm_in_float64(report, learner, reference, params, inputs)
     elif first[2]:
         report.notes.append(f"intermediates ({', '.join(first[2])}) are compared against a reference only")
     if finite_differences:
@@ -160,8 +162,19 @@ def _finite_differences(report, learner, inputs, grads, params, context, options
                 f"finite differences skipped: they need a loss that leaves its {check_name.split()[0]} alone"
             )
             return None
+    batch = snapshot(inputs)
+    if _common_dtype(params) != np.float64:  # float32 differences are noise: your code in float64
+        wide, wide_batch, run = yours_in_float64(learner, inputs, list(params))
+        if wide is None:
+            report.notes.append(f"finite differences could not run your code in float64: {run}")
+        else:
+            learner, batch, grads = wide, wide_batch, run[1]
+            report.notes.append(
+                "finite differences ran on your code in float64 (float32 differences are noise): "
+                "its gradients there against its own loss there"
+            )
     return finite_difference_check(
-        learner, snapshot(inputs), grads, names=list(reversed(params)), context=context, **options
+        learner, batch, grads, names=list(reversed(params)), context=context, **options
     )
 
 

@@ -44,6 +44,7 @@ class TensorComparison:
     max_abs_reference: float = float("nan")
     worst: list = field(default_factory=list)
     hints: list = field(default_factory=list)
+    rounding_only: bool = False  # failed in float32 by values that agree in float64 (confirm.py)
 
     @property
     def max_error_over_scale(self):
@@ -62,6 +63,8 @@ class TensorComparison:
             )
         if self.n_inconclusive:
             text += f"  inconclusive {self.n_inconclusive}"
+        if self.rounding_only:
+            text += "  (float32 rounding: agrees in float64)"
         if self.problems:
             text += "  " + "; ".join(self.problems)
         return text
@@ -92,6 +95,7 @@ class TensorComparison:
             "max_error_over_scale": self.max_error_over_scale,
             "worst": [vars(e) | {"index": list(e.index)} for e in self.worst],
             "hints": list(self.hints),
+            "rounding_only": self.rounding_only,
         }
 
 

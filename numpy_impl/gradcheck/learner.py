@@ -18,6 +18,8 @@ same arrays (live, not copies), ``load_state_dict``, or attributes named like th
 is therefore never moved: moving a copy would leave the loss unchanged.
 """
 
+import copy
+
 import numpy as np
 
 from ..arrays import to_numpy
@@ -41,6 +43,11 @@ class Learner:
     def state_dict(self):
         return {name: np.array(to_numpy(value), copy=True) for name, value in self._params().items()}
 
+    def in_float64(self):
+        """The same code on float64 copies of its parameters, or None when it cannot be given them
+        (the code itself is not touched): float32 differences are told from bugs this way."""
+        return None
+
 
 class FunctionLearner(Learner):
     def __init__(self, params, loss_and_grads=None, forward=None, backward=None):
@@ -52,6 +59,10 @@ class FunctionLearner(Learner):
 
     def _params(self):
         return self._live
+
+    def in_float64(self):
+        wide = {name: value.astype(np.float64) for name, value in self._live.items()}
+        return FunctionLearner(wide, self._loss_and_grads, self._forward, self._backward)
 
     def loss(self, batch):
         if self._forward is not None:
@@ -88,6 +99,22 @@ class ObjectLearner(Learner):
     def _params(self):
         getter = self.model.state_dict if callable(getattr(self.model, "state_dict", None)) else None
         return _checked_params((getter or self.model.parameters)(), f"{self.label}'s parameters")
+
+    def in_float64(self):
+        """A copy of the object holding float64 weights through its ``load_state_dict`` (a ``dtype``
+        attribute, as NumPy models have, set to float64 too); None when it has no ``load_state_dict``
+        or keeps its weights in float32 anyway."""
+        if not callable(getattr(self.model, "load_state_dict", None)):
+            return None
+        try:
+            model = copy.deepcopy(self.model)
+            if isinstance(getattr(model, "dtype", None), np.dtype):
+                model.dtype = np.dtype(np.float64)
+            model.load_state_dict({k: v.astype(np.float64) for k, v in self.state_dict().items()})
+            wide = ObjectLearner(model)
+        except Exception:  # noqa: BLE001 - an object that cannot be copied or loaded has no float64 form
+            return None
+        return wide if all(v.dtype == np.float64 for v in wide.state_dict().values()) else None
 
     def loss(self, batch):
         if callable(getattr(self.model, "loss", None)):

@@ -20,6 +20,7 @@ class ScalarComparison:
     reference: float
     allowed: float
     hints: list = field(default_factory=list)
+    rounding_only: bool = False  # failed in float32, agrees in float64 (confirm.py)
 
     def summary(self):
         status = "OK  " if self.ok else "FAIL"
@@ -27,6 +28,7 @@ class ScalarComparison:
         return (
             f"{status} {self.name}: yours {self.yours:.15g}  reference {self.reference:.15g}  "
             f"|diff| {diff:.3g}  allowed {self.allowed:.3g}"
+            + ("  (float32 rounding: agrees in float64)" if self.rounding_only else "")
         )
 
     def lines(self):

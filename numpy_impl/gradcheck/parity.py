@@ -44,7 +44,7 @@ def against_reference(report, reference, params, inputs, yours, context):
         left_out=(left_out, sum(_squares(params[n]) for n in left_out)),
     )
     dtypes = {key: value.dtype for key, value in params.items()}
-    scale = _largest([*result.grads.values(), *result.intermediates.values()])
+    scale = largest([*result.grads.values(), *result.intermediates.values()])
     rounding = _own_rounding(reference, result, params, inputs) if report.dtype == "float32" else {}
     if rounding:
         report.tolerance = reference_rounding(report.tolerance)
@@ -84,7 +84,7 @@ def compare_gradients(
     parameter values, for the L2 hint; ``scale`` the model's largest |gradient|, for the float64
     rounding floor (default: the largest in ``reference``); ``rounding``: name -> the float32
     reference minus itself in float64, for the float32 rounding floor."""
-    scale = _largest(reference.values()) if scale is None else scale
+    scale = largest(reference.values()) if scale is None else scale
     results = []
     for name in order or list(reversed(list(reference))):
         expected = np.dtype((dtypes or {}).get(name, to_numpy(reference[name]).dtype))
@@ -97,7 +97,7 @@ def compare_gradients(
             compare_tensors(
                 yours[name],
                 ref,
-                _tolerance(expected, scale, (rounding or {}).get(name)),
+                tensor_tolerance(expected, scale, (rounding or {}).get(name)),
                 name=name,
                 expected_dtype=expected,
                 sizes=sizes,
@@ -108,7 +108,7 @@ def compare_gradients(
     return results
 
 
-def _tolerance(dtype, scale, rounding=None):
+def tensor_tolerance(dtype, scale, rounding=None):
     """The tolerance for one tensor of ``dtype``: with the model floor (float64) and, given the
     reference's own rounding of it, the rounding floor (float32)."""
     tolerance = model_floor(autograd_tolerance(dtype), scale)
@@ -119,15 +119,11 @@ def _own_rounding(reference, result, params, inputs):
     """name -> the float32 reference's gradient (or intermediate's) minus the same reference's in
     float64 at the same weights and batch (both cast up): the reference's own rounding. Empty when
     the reference has no float64 form, or that form fails or does not compute in float64."""
-    wide = reference.in_float64()
+    wide = float64_result(reference, params, inputs)
     if wide is None:
         return {}
-    try:
-        found = wide({k: to_numpy(v).astype(np.float64) for k, v in params.items()}, _float64(inputs))
-    except Exception:  # noqa: BLE001 - a float64 form that cannot run only leaves the floor out
-        return {}
     differences = {}
-    for ours, theirs in ((result.grads, found.grads), (result.intermediates, found.intermediates)):
+    for ours, theirs in ((result.grads, wide.grads), (result.intermediates, wide.intermediates)):
         for name, value in ours.items():
             wide_value = theirs.get(name)
             if wide_value is None or wide_value.dtype != np.float64 or wide_value.shape != value.shape:
@@ -136,10 +132,22 @@ def _own_rounding(reference, result, params, inputs):
     return differences
 
 
-def _float64(inputs):
+def float64_result(reference, params, inputs):
+    """The reference's float64 form run on the weights and batch cast to float64, or None when it
+    has none or that form cannot run."""
+    wide = reference.in_float64()
+    if wide is None:
+        return None
+    try:
+        return wide({k: to_numpy(v).astype(np.float64) for k, v in params.items()}, float64_batch(inputs))
+    except Exception:  # noqa: BLE001 - a float64 form that cannot run only leaves the floor out
+        return None
+
+
+def float64_batch(inputs):
     """A batch with its float arrays cast to float64 (ids and other integers as they are)."""
     if isinstance(inputs, (tuple, list)):
-        return type(inputs)(_float64(a) for a in inputs)
+        return type(inputs)(float64_batch(a) for a in inputs)
     array = _array(inputs)
     return array.astype(np.float64) if array is not None and array.dtype.kind == "f" else inputs
 
@@ -165,7 +173,7 @@ def _squares(weights):
     return float(np.vdot(w, w))
 
 
-def _largest(tensors):
+def largest(tensors):
     """The largest finite |entry| among ``tensors``: the scale of the model's gradients."""
     arrays = [np.abs(to_numpy(t).astype(np.float64)) for t in tensors]
     return max((float(a[np.isfinite(a)].max(initial=0.0)) for a in arrays), default=0.0)
@@ -183,7 +191,7 @@ def _intermediates(report, intermediates, result, context, scale, rounding):
             compare_tensors(
                 value,
                 ref,
-                _tolerance(ref.dtype, scale, rounding.get(name)),
+                tensor_tolerance(ref.dtype, scale, rounding.get(name)),
                 name=name,
                 context=context.but(value=result.values.get(name)),
             )
