@@ -137,6 +137,28 @@ def test_an_l2_term_on_a_weight_the_layout_leaves_out_is_named_not_called_a_doub
     assert "yours - reference = -0.1 x W2: the L2 term's gradient 2 * l2 * W is missing" in hints(missing)
 
 
+def test_an_l2_strength_declared_as_reg_instead_of_half_of_it_is_named_on_the_loss():
+    """The code's loss adds 0.5 * reg * sum(W**2) (reg 0.1); the layout says l2=0.1, twice it.
+    Before, the loss had no hint and each weight got a missing-mask hint (the ReLU columns that are
+    exactly 0 in the reference's data term) beside the L2 one."""
+    style = Style(reg=0.1)
+    report = twin_report(style, None, layout=Layout(weights="in, out", labels="one-hot", l2=0.1))
+    assert report.failed_checks() == ["loss", "gradients"], str(report)
+    assert report.loss.hints == [
+        "your loss's L2 term is 0.05 * sum(W**2), your gradients' too, where the layout declares 0.1: "
+        "Layout(l2=0.05) (--l2 0.05)? (0.5 * reg * sum(W**2) is l2 = 0.5 * reg)"
+    ]
+    for name in ("W1", "W2"):
+        tensor = next(g for g in report.gradients if g.name == name)
+        assert len(tensor.hints) == 1 and "your code's l2 is half the layout's" in tensor.hints[0], (
+            tensor.hints
+        )
+    half = twin_report(style, None, layout=Layout(weights="in, out", labels="one-hot", l2=0.025))
+    assert "your loss's L2 term is 0.05 * sum(W**2)" in half.loss.hints[0], str(half)
+    w2 = next(g for g in half.gradients if g.name == "W2")
+    assert "your code's l2 is twice the layout's" in w2.hints[0], str(half)
+
+
 @pytest.mark.parametrize("check_in", ["twin", "finite differences"])
 def test_a_shifted_label_column_is_named_in_every_mode(check_in):
     report = (

@@ -159,9 +159,14 @@ def loss_hints(yours, reference, sizes, l2_base=0.0, l2=0.0, l2_fits=None, left_
         a = (yours - reference) / l2_base
         if l2 and abs(a + l2) <= 1e-6 * l2:
             return [f"your loss lacks the L2 term {l2:g} * sum(W**2) the layout declares"]
-        if a > 0 and (l2_fits is None or l2_fits(a)):
+        if not l2 and a > 0 and (l2_fits is None or l2_fits(a)):
             return [
                 f"your loss is the reference's + {a:.6g} * sum(W**2): an L2 term the reference lacks? Layout(l2={a:.6g})"
+            ]
+        if l2 and l2 + a > 0 and l2_fits is not None and l2_fits(a):  # the gradients say the same
+            return [
+                f"your loss's L2 term is {l2 + a:.6g} * sum(W**2), your gradients' too, where the layout "
+                f"declares {l2:g}: Layout(l2={l2 + a:.6g}) (--l2 {l2 + a:.6g})? (0.5 * reg * sum(W**2) is l2 = 0.5 * reg)"
             ]
     return []
 

@@ -34,8 +34,8 @@ def regularisation_hint(actual, reference, mismatch, tolerance, context):
     if w is None or w.shape != actual.shape or w.size < 2 or not np.vdot(w, w):
         return None
     d = actual - reference
-    a = float(np.vdot(d, w) / np.vdot(w, w))
-    if a != 0 and np.linalg.norm(d - a * w) <= 1e-3 * np.linalg.norm(d):
+    a = _weight_multiple(d, w)
+    if a is not None:
         return _l2_sentence(a, context)
     basis = np.stack([reference.ravel(), w.ravel()], axis=1)
     (c, b), *_ = np.linalg.lstsq(basis, actual.ravel(), rcond=None)
@@ -43,6 +43,12 @@ def regularisation_hint(actual, reference, mismatch, tolerance, context):
     if label and b and np.linalg.norm(actual.ravel() - basis @ (c, b)) <= 1e-3 * np.linalg.norm(d):
         return f"apart from an L2 term's gradient, yours = {label} x reference: {explain(label)} (in the data term only)"
     return None
+
+
+def _weight_multiple(difference, w):
+    """a when ``difference`` is a * W (an L2 term's gradient, nothing else), else None."""
+    a = float(np.vdot(difference, w) / np.vdot(w, w))
+    return a if a != 0 and np.linalg.norm(difference - a * w) <= 1e-3 * np.linalg.norm(difference) else None
 
 
 def _l2_sentence(a, context):
@@ -54,8 +60,11 @@ def _l2_sentence(a, context):
     if context.regularised:
         for ratio, what in (
             (-2, "is missing"),
-            (-1, "is halved: d(l2 * W**2)/dW = 2 * l2 * W"),
-            (2, "is counted twice"),
+            (
+                -1,
+                "is halved (d(l2 * W**2)/dW = 2 * l2 * W), or your code's l2 is half the layout's (its loss then says so)",
+            ),
+            (2, "is counted twice, or your code's l2 is twice the layout's (its loss then says so)"),
         ):
             if abs(a - ratio * context.l2) <= 1e-6 * abs(ratio * context.l2):
                 return (
@@ -67,12 +76,12 @@ def _l2_sentence(a, context):
 def mask_hint(actual, reference, mismatch, tolerance, context):
     """Non-zero where the reference is exactly 0 (a missing mask), or zero where it is not; the
     data term's zeros, when a declared L2 term's gradient 2 * l2 * W would hide them."""
-    if context.l2 and context.param is not None and np.shape(context.param) == actual.shape:
-        l2_gradient = 2 * context.l2 * np.asarray(context.param, np.float64)
+    if context.param is not None and np.shape(context.param) == actual.shape:
+        w = np.asarray(context.param, np.float64)
+        if np.vdot(w, w) and _weight_multiple(actual - reference, w) is not None:
+            return None  # all of the difference is an L2 term's gradient (regularisation_hint)
         if context.regularised:
-            actual, reference = actual - l2_gradient, reference - l2_gradient
-        elif np.linalg.norm(actual - reference - l2_gradient) <= 1e-3 * np.linalg.norm(actual - reference):
-            return None  # all of the difference is an L2 term the layout leaves out (regularisation_hint)
+            actual, reference = actual - 2 * context.l2 * w, reference - 2 * context.l2 * w
     at_zero = mismatch & (reference == 0)
     if at_zero.any() and at_zero.sum() >= 0.05 * mismatch.sum():  # exact zeros of the reference are a mask's
         first = _where(np.argwhere(at_zero)[0], context)
