@@ -14,6 +14,7 @@ from kink_points import SWEEP, Exposing, false_failures, lattice_points, random_
 from points import after_sgd_steps, classifier_batch, exact_zero_point
 
 import numpy_impl
+from numpy_impl.gradcheck import check as check_without_torch
 from numpy_impl.gradcheck import finite_difference_check, kinks
 from torch_impl.parity import check_model
 
@@ -311,3 +312,41 @@ def test_a_gradient_that_is_not_a_finite_real_array_fails_its_line_without_warni
             broken_gradient(change), None, classifier_batch(13, 5, 7, seed=1), finite_differences=mode
         )
     assert "finite differences" in report.failed_checks() and line in str(report), str(report)
+
+
+def tiny_logistic(sign, feature_scale):
+    """A logistic regression on features of ``feature_scale`` (unnormalised units), its weight
+    gradient multiplied by ``sign``: (loss_and_grads, batch, params)."""
+    r = np.random.default_rng(0)
+    x, y = r.standard_normal((20, 3)) * feature_scale, (r.random(20) > 0.5).astype(float)
+    params = {"W": r.standard_normal((3, 1)), "b": np.zeros(1)}
+
+    def loss_and_grads(p, batch):
+        x, y = batch
+        s = 1 / (1 + np.exp(-(x @ p["W"] + p["b"])[:, 0]))
+        loss = -np.mean(y * np.log(s) + (1 - y) * np.log(1 - s))
+        dz = (s - y) / len(y)
+        return loss, {"W": sign * (x.T @ dz[:, None]), "b": np.array([dz.sum()])}
+
+    return loss_and_grads, (x, y), params
+
+
+@pytest.mark.parametrize("mode", ["exhaustive", "sampled"])
+def test_a_gradient_below_the_round_off_floor_is_not_resolved_rather_than_ok(mode):
+    """Features of 1e-9 give weight gradients of 1e-10, below the 2.2e-8 a central difference
+    tells from the loss's round-off: the sign-flipped gradient passed as OK. Now W is SKIP, not
+    resolved, and the result NOT CHECKED, for the flipped and the correct code alike; at features
+    of 1 the flip fails."""
+    for sign in (-1, 1):
+        code, batch, params = tiny_logistic(sign, 1e-9)
+        report = check_without_torch(code, batch, params=params, finite_differences=mode)
+        w = next(t for t in report.finite_differences.tensors if t.name == "W")
+        assert w.unresolved and not report.ok and not report.failed_checks(), str(report)
+        assert report.not_checked.startswith("finite differences could not resolve W")
+        assert "SKIP W" in str(report) and report.to_dict()["finite_differences"]["tensors"][1]["unresolved"]
+        b = next(t for t in report.finite_differences.tensors if t.name == "b")
+        assert b.ok and not b.unresolved
+    code, batch, params = tiny_logistic(-1, 1.0)
+    assert check_without_torch(code, batch, params=params, finite_differences=mode).failed_checks() == [
+        "finite differences"
+    ]

@@ -98,6 +98,7 @@ def finite_difference_check(
     tolerance = finite_difference_tolerance(probe.base_loss, eps)
     rng, slants = np.random.default_rng(seed), Slants(probe, eps, seed)
     result = FiniteDifferenceResult(True, mode, eps, tolerance=tolerance)
+    model_scale = max((_largest(grads.get(n)) for n in probe.names), default=0.0)
     for name in names or list(reversed(probe.names)):
         unfit = _unfit(name, grads, probe.get(name), context)
         if unfit is not None:
@@ -110,7 +111,7 @@ def finite_difference_check(
             tensor = _check_every_entry(lines, g, ctx)
         else:
             tensor = _check_sampled(lines, g, rng, directions, entries, ctx)
-        result.tensors.append(tensor)
+        result.tensors.append(_resolved(tensor, g, tolerance.floor, model_scale))
     result.ok = all(t.ok for t in result.tensors)
     return result
 
@@ -171,6 +172,33 @@ def _check_every_entry(lines, g, context):
         context=context,
     )
     return _unmoved(tensor, fd, g)
+
+
+def _resolved(tensor, g, resolution, model_scale):
+    """``tensor``, marked unresolved when it passed only because your gradient and the differences
+    are all below the round-off floor (a sign flip there passes unseen); gradients at the
+    rounding of the model's largest (1e-13 of it: a zero computed by backprop) count as resolved."""
+    largest = _largest(g)
+    if tensor.ok and 1e-13 * model_scale < largest <= resolution and tensor.max_abs_reference <= resolution:
+        tensor.unresolved = True
+        tensor.hints.append(
+            f"not resolved: your gradient (|entries| <= {largest:.2g}) is below what finite differences "
+            f"tell from the loss's round-off here ({resolution:.2g}), so a sign or a factor would pass unseen: "
+            "give a reference, or scale the inputs so the gradient is larger"
+        )
+    return tensor
+
+
+def _largest(values):
+    """The largest finite |entry| of an array (0 for None or a non-numeric value)."""
+    try:
+        a = to_numpy(values)
+    except (TypeError, ValueError):
+        return 0.0
+    if a.dtype.kind not in "fiub":  # complex and object gradients fail their own line
+        return 0.0
+    a = np.abs(a.astype(np.float64))
+    return float(a[np.isfinite(a)].max(initial=0.0))
 
 
 def _unmoved(tensor, fd, g):

@@ -35,7 +35,18 @@ class ParityReport:
         """Why no gradient was compared with anything, or None. Structure alone says nothing about
         the values, so a check where neither reference parity nor finite differences ran is not OK."""
         fd = self.finite_differences
-        if self.failed_checks() or self.gradients or (fd is not None and fd.tensors):
+        if self.failed_checks():
+            return None
+        compared = {t.name for t in self.gradients}
+        unresolved = [
+            t.name for t in (fd.tensors if fd is not None else []) if t.unresolved and t.name not in compared
+        ]
+        if unresolved:
+            return (
+                f"finite differences could not resolve {', '.join(unresolved)}: {'its gradient is' if len(unresolved) == 1 else 'their gradients are'} below their "
+                "round-off floor. Give a reference (reference=..., --reference), or scale the inputs"
+            )
+        if self.gradients or (fd is not None and fd.tensors):
             return None
         if self.n_parameters == 0:
             return "the code has no parameters (state_dict() is empty): there is no gradient to check"
