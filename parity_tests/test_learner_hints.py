@@ -267,3 +267,29 @@ def test_a_larger_loss_with_the_right_gradients_is_not_called_an_l2_term():
         finite_differences=None,
     )
     assert report.failed_checks() == ["loss"] and "L2" not in str(report), str(report)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
+def test_code_with_another_activation_than_the_twins_is_told_which_it_has(activation):
+    """tanh or sigmoid code checked against the relu MLP twin (the default) failed with no hint;
+    now the hint names the activation that fits."""
+    style = Style(activation=activation)
+    params, batch = init_params(style), make_batch(style, 7, seed=1)
+    report = check(
+        functions(style), batch, "mlp", params=params, layout=style.layout, finite_differences=None
+    )
+    assert {"loss", "gradients"} <= set(report.failed_checks())
+    assert report.hints == [
+        f"your gradients equal the torch MLP's with activation {activation!r}, not 'relu': "
+        f"pass activation={activation!r} (--activation {activation})"
+    ], str(report)
+    right = check(
+        functions(style),
+        batch,
+        "mlp",
+        params=params,
+        layout=style.layout,
+        activation=activation,
+        finite_differences=None,
+    )
+    assert right.ok and right.hints == []

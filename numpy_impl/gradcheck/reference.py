@@ -78,6 +78,12 @@ class Reference:
     def suspects(self):
         return list(self._suspects()) if self._suspects else []
 
+    def with_suspects(self, more):
+        """The same reference with the suspects ``more()`` (a list of (hint, Reference)) tried first."""
+        wider = copy.copy(self)
+        wider._suspects = lambda: [*more(), *self.suspects()]
+        return wider
+
     def in_float64(self):
         """The same reference in float64, or None when it has none."""
         return self._float64() if self._float64 else None

@@ -14,6 +14,7 @@ from numpy_impl.gradcheck.layout import layer_number
 from numpy_impl.gradcheck.reference import ReferenceResult, as_reference
 from numpy_impl.gradcheck.structure import snapshot
 
+from ..ops import ACTIVATIONS
 from ..tensors import as_tensors
 from .autograd import autograd_reference
 
@@ -51,13 +52,37 @@ def twin_reference(kind, params, layout=None, activation="relu"):
     sizes = [shapes[0][1], *(s[0] for s in shapes)]  # (out, in) shapes: in of the first, then each out
     if kind == "linear":
         twin = torch_impl.LinearClassifier(sizes[0], sizes[-1], dtype=dtype)
-    elif kind == "mlp":
-        twin = torch_impl.MLP(sizes, activation, dtype=dtype)
-    elif kind == "autoencoder":
-        twin = torch_impl.Autoencoder(sizes[: len(sizes) // 2 + 1], activation, dtype=dtype)
-    else:
+    elif kind == "skipgram":
         twin = torch_impl.SkipGram(*weights[0].shape, dtype=dtype)
+    else:
+        return _activated_twin(kind, sizes, activation, dtype)
     return autograd_reference(twin, name=f"torch {type(twin).__name__}")
+
+
+def _activated_twin(kind, sizes, activation, dtype):
+    """The MLP or autoencoder twin with ``activation``; its suspects include the same twin with each
+    other activation, so code written with tanh and checked as relu is told which one it has."""
+
+    def twin(name):
+        if kind == "mlp":
+            return torch_impl.MLP(sizes, name, dtype=dtype)
+        return torch_impl.Autoencoder(sizes[: len(sizes) // 2 + 1], name, dtype=dtype)
+
+    model = twin(activation)
+    kind_name = f"torch {type(model).__name__}"
+
+    def other_activations():
+        return [
+            (
+                f"your gradients equal the {kind_name}'s with activation {other!r}, not "
+                f"{activation!r}: pass activation={other!r} (--activation {other})",
+                autograd_reference(twin(other), name=kind_name),
+            )
+            for other in ACTIVATIONS
+            if other != activation
+        ]
+
+    return autograd_reference(model, name=kind_name).with_suspects(other_activations)
 
 
 def torch_reference(function, name=None):
