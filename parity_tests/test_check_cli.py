@@ -74,7 +74,7 @@ def test_code_named_on_the_command_line(tmp_path, capsys):
         ([str(NET), "--reference", "mlp"], "y looks one-hot (shape (32, 10), one 1 per row)"),
         (
             [str(NET), "--reference", "mlp", "--labels", "one-hot"],
-            "are your weights (in, out)? Layout(weights='in, out')",
+            "are your weights (in, out)? Layout(weights='in, out') (paritynets-check --weights in,out)",
         ),
         ([str(NET), "--names", "W1"], "--names takes yours=theirs pairs"),
     ],

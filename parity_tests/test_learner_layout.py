@@ -149,6 +149,37 @@ class Summed:
         return self.model.loss_and_grads(batch, reduction="sum")
 
 
+def test_a_twin_taken_without_a_layout_says_what_a_layout_would_do():
+    """Correct code in its own names, or (in, out) weights under the twin's names, checked with no
+    layout: the structure failure says which Layout would pair them."""
+    style = Style(weights="out, in", labels="ids")
+    params, batch = init_params(style), make_batch(style, 7)
+    report = check(functions(style), batch, "mlp", params=params, finite_differences=None)
+    assert report.failed_checks() == ["structure: torch MLP"]
+    assert "your names are not the torch MLP's (layers.0.weight, layers.0.bias, ...): layout=Layout()" in str(
+        report
+    )
+    assert check(functions(style), batch, "mlp", params=params, layout=Layout(), finite_differences=None).ok
+    style = Style(weights="in, out", labels="ids")
+    forward, backward = functions(style)
+    names = {f"W{k}": f"layers.{k - 1}.weight" for k in (1, 2)} | {
+        f"b{k}": f"layers.{k - 1}.bias" for k in (1, 2)
+    }
+    ours = {v: k for k, v in names.items()}
+
+    def twin_named(p, b):  # the twin's names, (in, out) weights
+        loss, cache = forward({ours[k]: v for k, v in p.items()}, b)
+        grads = backward(cache)
+        grads = grads[0] if isinstance(grads, tuple) else grads  # (grads, intermediates)
+        return loss, {names[k]: v for k, v in grads.items()}
+
+    twin_params = {names[k]: v for k, v in init_params(style).items()}
+    report = check(twin_named, batch, "mlp", params=twin_params, finite_differences=None)
+    assert "are your weights (in, out), z = x @ W? layout=Layout(weights='in, out')" in str(report), str(
+        report
+    )
+
+
 def test_a_summed_loss_is_the_twin_s_own_sum_not_n_times_its_mean():
     """For the MSE the sum runs over N*D elements: the twin computes it (reduction="sum"), where
     scaling the mean by N would be D times off."""

@@ -201,7 +201,8 @@ class _Bound:
             other = "out, in" if self.layout.weights == "in, out" else "in, out"
             raise InputError(
                 f"your shapes do not fit the {self.base.name}'s, read with weights ({self.layout.weights}): "
-                f"{'; '.join(misfits)}; are your weights ({other})? Layout(weights='{other}')"
+                f"{'; '.join(misfits)}; are your weights ({other})? Layout(weights='{other}') "
+                f"(paritynets-check --weights {other.replace(' ', '')})"
             )
 
 

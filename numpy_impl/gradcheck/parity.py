@@ -20,7 +20,7 @@ def against_reference(report, reference, params, inputs, yours, context):
     try:
         result = reference(params, snapshot(inputs))
     except (StateDictError, InputError) as err:
-        structure.add(name, str(err) + _label_advice(inputs))
+        structure.add(name, str(err) + _label_advice(inputs) + _layout_advice(err, params, reference))
         return
     for key, value in result.grads.items():
         if key in params and value.dtype != params[key].dtype:
@@ -238,6 +238,19 @@ def _array(value):
         return to_numpy(value)
     except (TypeError, ValueError):
         return None
+
+
+def _layout_advice(err, params, reference):
+    """What a layout would say, when a reference taken without one refuses your names or sizes."""
+    theirs = list(getattr(reference, "shapes", None) or {})
+    if isinstance(err, StateDictError) and theirs and not set(params) & set(theirs):
+        return (
+            f" (your names are not the {reference.name}'s ({', '.join(theirs[:2])}, ...): "
+            "layout=Layout() pairs them by the number in the name; Layout(weights='in, out') for (in, out) weights)"
+        )
+    if "features per row" in str(err):
+        return " (are your weights (in, out), z = x @ W? layout=Layout(weights='in, out'))"
+    return ""
 
 
 def _label_advice(inputs):
