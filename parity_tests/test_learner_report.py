@@ -147,3 +147,21 @@ def test_a_check_that_compared_no_gradient_is_not_ok_and_says_why():
         functions(style), (x.astype(np.float32), y), "mlp", params=params, layout=style.layout
     )
     assert with_reference.ok and with_reference.not_checked is None  # float32 against the twin is a check
+
+
+def test_a_nan_in_a_gradient_is_placed_without_a_reference_too():
+    """Without a reference the structure line gave only a count; it now says NaN or inf and where
+    the first one is, as the reference comparison does."""
+    style = Style()
+    forward, backward = functions(style)
+
+    def with_nan(cache):
+        grads, *rest = (lambda out: out if isinstance(out, tuple) else (out,))(backward(cache))
+        grads = {**grads, "W1": grads["W1"].copy()}
+        grads["W1"][2, 3] = np.nan
+        return (grads, *rest) if rest else grads
+
+    x, y = make_batch(style, 7)
+    report = check_without_torch((forward, with_nan), (x, y), params=init_params(style))
+    assert "structure: finite" in report.failed_checks()
+    assert "W1: 1 NaN and 0 inf entries (first at (2, 3))" in str(report), str(report)

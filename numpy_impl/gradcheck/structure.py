@@ -85,7 +85,13 @@ def _check_one(result, name, grad, param):
     if grad.dtype != param.dtype:
         result.add("dtypes", f"{name}: gradient dtype {grad.dtype.name}, parameter dtype {param.dtype.name}")
     if grad.dtype.kind == "f" and not np.isfinite(grad).all():
-        result.add("finite", f"{name}: {int((~np.isfinite(grad)).sum())} NaN/inf entries")
+        bad = ~np.isfinite(grad)
+        first = tuple(int(i) for i in np.argwhere(bad)[0]) if grad.ndim else ()
+        result.add(
+            "finite",
+            f"{name}: {int(np.isnan(grad).sum())} NaN and {int(np.isinf(grad).sum())} inf entries"
+            + (f" (first at {first})" if first else ""),
+        )
 
 
 def snapshot(batch):
